@@ -1,0 +1,267 @@
+namespace Kcov;
+
+/// <summary>
+/// A kcov descriptor: the object form of one open() of /sys/kernel/debug/kcov.
+/// <para>State transitions (kcov.c's, unchanged):</para>
+/// <list type="number">
+/// <item>DISABLED after <see cref="Open"/>;</item>
+/// <item>a single KCOV_INIT_TRACE sets the size in words and moves to INIT;</item>
+/// <item><see cref="Mmap"/> in INIT creates the area on the first call (further calls map it again);</item>
+/// <item>KCOV_ENABLE with KCOV_TRACE_PC or KCOV_TRACE_CMP binds the calling thread and moves to that mode;</item>
+/// <item>KCOV_DISABLE from that thread (or the thread's end) unbinds it and moves back to INIT.</item>
+/// </list>
+/// Enable/disable may repeat, one thread at a time, in either mode.
+/// <para>
+/// Reference count (kcov's refcount): one for the open descriptor, one for the thread
+/// bound by KCOV_ENABLE (another thread cannot unwire it, so it lives until disable or
+/// thread end). The area is freed, and its shared name removed, at the last reference.
+/// </para>
+/// Both faces of the device, the ioctl-shaped <see cref="Ioctl(uint, ulong)"/> that returns a
+/// negative errno and the exception-throwing methods in KcovDevice.Api.cs, go through
+/// <see cref="IoctlLocked"/>, so they cannot drift.
+/// </summary>
+public sealed unsafe partial class KcovDevice : IDisposable
+{
+    private int _refcount = 1;
+    private int _closed;
+
+    /// <summary>kcov->lock: guards _mode, _size, _area, _t, _remote, _remoteSize, _sequence, and the Kcov field of bound tasks.</summary>
+    private readonly object _lock = new();
+
+    private int _mode = KcovTask.ModeDisabled;
+    /// <summary>Area size in 64-bit words.</summary>
+    private uint _size;
+    /// <summary>The device's own mapping: the trace path writes through its pointer until the last reference goes.</summary>
+    private KcovArea? _area;
+    /// <summary>The thread this device is bound to, or null.</summary>
+    private KcovTask? _t;
+    /// <summary>Incremented at every disable, so remote sections started before it are dropped.</summary>
+    private int _sequence = 1;
+
+    private KcovDevice() { }
+
+    /// <summary>kcov_open(): a new descriptor in the DISABLED state, holding one reference.</summary>
+    public static KcovDevice Open() => new();
+
+    /// <summary>
+    /// ioctl(2) on the descriptor. Returns 0, or a negative errno exactly where kcov.c returns one.
+    /// KCOV_REMOTE_ENABLE needs its struct: use the overload that takes it as bytes.
+    /// </summary>
+    public int Ioctl(uint cmd, ulong arg) => IoctlChecked(cmd, arg, out _);
+
+    /// <summary>
+    /// mmap(2) of the area: only in the INIT state, only at offset 0, only for exactly size*8 bytes
+    /// (-EINVAL otherwise). The first call creates the area; every call returns a new view of it.
+    /// </summary>
+    public int Mmap(long lengthBytes, long offsetBytes, out KcovArea? area) =>
+        MmapChecked(lengthBytes, offsetBytes, out area, out _);
+
+    /// <summary>close(2): drops the descriptor's reference. A bound thread keeps the device alive.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _closed, 1) != 0)
+            return;
+        lock (_lock)
+            ReapExitedTaskLocked();
+        Put();
+    }
+
+    /// <summary>The reference count, for tests and diagnostics.</summary>
+    internal int RefCount => Volatile.Read(ref _refcount);
+
+    /// <summary>The sequence number (kcov->sequence), for tests.</summary>
+    internal int Sequence { get { lock (_lock) return _sequence; } }
+
+    private int IoctlChecked(uint cmd, ulong arg, out string? why)
+    {
+        if (Volatile.Read(ref _closed) != 0)
+        {
+            why = "the device was closed (disposed); open a new one with KcovDevice.Open()";
+            return -Errno.EBADF;
+        }
+        lock (_lock)
+        {
+            ReapExitedTaskLocked();
+            return IoctlLocked(cmd, arg, out why);
+        }
+    }
+
+    /// <summary>kcov_ioctl_locked(), for the commands that take a plain value.</summary>
+    private int IoctlLocked(uint cmd, ulong arg, out string? why)
+    {
+        why = null;
+        switch (cmd)
+        {
+            case KcovAbi.InitTrace:
+                // Must happen before anything else.
+                if (_mode != KcovTask.ModeDisabled)
+                    return Fail(Errno.EBUSY, out why, "KCOV_INIT_TRACE may be issued once, on a freshly opened device; open another device for a new size");
+                // Two words at least: the count and one PC. size*8 bytes must not overflow an int.
+                if (arg < 2 || arg > int.MaxValue / sizeof(ulong))
+                    return Fail(Errno.EINVAL, out why, $"area size {unchecked((long)arg)} words is out of range; it must be from 2 to {int.MaxValue / sizeof(ulong)} 64-bit words");
+                _size = (uint)arg;
+                _mode = KcovTask.ModeInit;
+                return 0;
+
+            case KcovAbi.Enable:
+            {
+                if (_mode != KcovTask.ModeInit || _area is null)
+                    return Fail(Errno.EINVAL, out why, _mode == KcovTask.ModeInit
+                        ? "KCOV_ENABLE before the area was mapped; call Mmap (Map) first"
+                        : "KCOV_ENABLE needs a device in the INIT state (after KCOV_INIT_TRACE and mmap, not already enabled)");
+                var t = KcovTask.GetOrCreateCurrent();
+                if (_t is not null || t.Kcov is not null)
+                    return Fail(Errno.EBUSY, out why, "the calling thread already has a kcov device enabled (or is inside a remote section); disable it first or use another thread");
+                int mode = GetMode(arg, out why);
+                if (mode < 0)
+                    return mode;
+                _mode = mode;
+                t.Start(_size, _area.Pointer, mode, _sequence);
+                t.Kcov = this;
+                _t = t;
+                // Put either at thread end (TaskExit) or in KCOV_DISABLE.
+                Get();
+                return 0;
+            }
+
+            case KcovAbi.Disable:
+            {
+                var t = KcovTask.Current;
+                if (arg != 0 || t?.Kcov != this)
+                    return Fail(Errno.EINVAL, out why, arg != 0
+                        ? "KCOV_DISABLE takes the argument 0"
+                        : "KCOV_DISABLE must come from the thread that enabled this device");
+                if (_t != t)
+                {
+                    KcovEventSource.Log.Warning("KCOV_DISABLE", "the calling thread is wired to the device but is not its bound thread");
+                    return Fail(Errno.EINVAL, out why, "the calling thread is not the one this device is bound to");
+                }
+                DisableLocked(t!);
+                Put();
+                return 0;
+            }
+
+            case KcovAbi.RemoteEnable:
+                return Fail(Errno.EFAULT, out why, "KCOV_REMOTE_ENABLE takes struct kcov_remote_arg; pass it with Ioctl(uint, ReadOnlySpan<byte>)");
+
+            default:
+                return Fail(Errno.ENOTTY, out why, $"0x{cmd:x8} is not a kcov ioctl command (see KcovAbi)");
+        }
+    }
+
+    private static int GetMode(ulong arg, out string? why)
+    {
+        why = null;
+        if (arg == KcovAbi.TracePc)
+            return KcovTask.ModeTracePc;
+        if (arg == KcovAbi.TraceCmp)
+            return KcovTask.ModeTraceCmp;
+        return Fail(Errno.EINVAL, out why, $"trace mode {arg} is unknown; use KCOV_TRACE_PC (0) or KCOV_TRACE_CMP (1)");
+    }
+
+    private int MmapChecked(long lengthBytes, long offsetBytes, out KcovArea? area, out string? why)
+    {
+        area = null;
+        if (Volatile.Read(ref _closed) != 0)
+        {
+            why = "the device was closed (disposed); open a new one with KcovDevice.Open()";
+            return -Errno.EBADF;
+        }
+        lock (_lock)
+        {
+            ReapExitedTaskLocked();
+            long size = (long)_size * sizeof(ulong);
+            if (_mode != KcovTask.ModeInit || offsetBytes != 0 || lengthBytes != size)
+                return Fail(Errno.EINVAL, out why, _mode != KcovTask.ModeInit
+                    ? "mmap needs a device in the INIT state: after KCOV_INIT_TRACE and before KCOV_ENABLE"
+                    : $"mmap must map exactly size*8 = {size} bytes at offset 0 (asked for {lengthBytes} bytes at offset {offsetBytes})");
+            try
+            {
+                _area ??= KcovArea.Create(_size);
+                area = KcovArea.OpenShared(_area.SharedName);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return Fail(Errno.ENOMEM, out why, $"could not create or map the shared area ({e.Message}); check free space and permissions of /dev/shm");
+            }
+            why = null;
+            return 0;
+        }
+    }
+
+    /// <summary>
+    /// kcov_task_exit(): the bound thread ended without KCOV_DISABLE. Called by the thread's
+    /// exit sentinel, or by reaping; the second caller finds nothing to do.
+    /// </summary>
+    internal void TaskExit(KcovTask t)
+    {
+        lock (_lock)
+        {
+            if (t.Kcov != this)
+                return;
+            // A KCOV_ENABLE thread must be the device's bound thread; a thread that ends inside
+            // a remote section is a bug in the section's owner (kcov warns for both).
+            if (_t != t)
+            {
+                KcovEventSource.Log.Warning("kcov_task_exit", "a thread ended while wired to a device it is not bound to (inside a remote section?)");
+                return;
+            }
+            // Just to not leave dangling references behind.
+            DisableLocked(t);
+        }
+        Put();
+    }
+
+    /// <summary>Runs kcov_task_exit for the bound thread if it has ended. Caller holds _lock.</summary>
+    private void ReapExitedTaskLocked()
+    {
+        var t = _t;
+        if (t is null || t.Thread.IsAlive || t.Kcov != this)
+            return;
+        DisableLocked(t);
+        // Not the last reference: the caller holds the descriptor's.
+        Interlocked.Decrement(ref _refcount);
+    }
+
+    /// <summary>kcov_disable(): unwire the task, then reset the device. Caller holds _lock.</summary>
+    private void DisableLocked(KcovTask t)
+    {
+        t.Reset();
+        ResetLocked();
+    }
+
+    /// <summary>kcov_reset(). Caller holds _lock.</summary>
+    private void ResetLocked()
+    {
+        _t = null;
+        _mode = KcovTask.ModeInit;
+        _sequence++;
+    }
+
+    /// <summary>kcov_get().</summary>
+    private void Get() => Interlocked.Increment(ref _refcount);
+
+    /// <summary>kcov_put(): frees the area at the last reference.</summary>
+    private void Put()
+    {
+        if (Interlocked.Decrement(ref _refcount) != 0)
+            return;
+        KcovArea? area;
+        lock (_lock)
+        {
+            area = _area;
+            _area = null;
+        }
+        if (area is not null)
+        {
+            area.Unlink();
+            area.Dispose();
+        }
+    }
+
+    private static int Fail(int errno, out string? why, string reason)
+    {
+        why = reason;
+        return -errno;
+    }
+}
