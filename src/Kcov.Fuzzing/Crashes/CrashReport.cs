@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Kcov.Fuzzing.Crashes;
+
+/// <summary>
+/// What went wrong with one input: kind, a title (exception type and message, or the runtime's
+/// last words), the target's stack (file:line from the target's PDB), and a signature for
+/// deduplication: the kind of failure plus the top frames of the target's own code.
+/// The same text is printed by the campaign and by reproduce mode.
+/// </summary>
+internal sealed class CrashReport(ArtifactKind kind, string title, IReadOnlyList<string> frames, string signature)
+{
+    private const int SignatureFrames = 3;
+    private const int MaxHexBytes = 4096;
+
+    public ArtifactKind Kind { get; } = kind;
+    public string Title { get; } = title;
+    public IReadOnlyList<string> Frames { get; } = frames;
+    public string Signature { get; } = signature;
+
+    /// <summary>A managed exception the target threw (caught in the executor).</summary>
+    public static CrashReport FromException(Exception e)
+    {
+        var kind = e is OutOfMemoryException
+            ? ArtifactKind.Oom : ArtifactKind.Crash;
+        var frames = new List<string>();
+        var methods = new List<string>();
+        foreach (var frame in new StackTrace(e, fNeedFileInfo: true).GetFrames())
+        {
+            var method = frame.GetMethod();
+            var type = method?.DeclaringType;
+            // The fuzzer's own frames (the executor calling the target) are not the target's stack.
+            if (method is null || type?.Assembly == typeof(CrashReport).Assembly)
+                continue;
+            string name = $"{type?.FullName}.{method.Name}";
+            string parameters = string.Join(", ", method.GetParameters().Select(p => p.ParameterType.Name));
+            string where = frame.GetFileName() is { } file ? $" in {file}:line {frame.GetFileLineNumber()}" : "";
+            frames.Add($"   at {name}({parameters}){where}");
+            methods.Add(name);
+        }
+        string title = $"{e.GetType().FullName}: {e.Message}";
+        for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
+            title += $"{Environment.NewLine} ---> {inner.GetType().FullName}: {inner.Message}";
+        return new CrashReport(kind, title, frames, MakeSignature(e.GetType().FullName!, methods));
+    }
+
+    /// <summary>
+    /// An executor died: stack overflow, FailFast, an exception on another thread, a signal.
+    /// The runtime's last words on its stderr carry the kind and the frames.
+    /// </summary>
+    public static CrashReport FromDeath(string stderr, int exitCode)
+    {
+        var lines = stderr.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        (string marker, string what)[] markers =
+        [
+            ("Stack overflow.", "StackOverflow"),
+            ("Process terminated.", "FailFast"),
+            ("Unhandled exception.", "UnhandledException"),
+            ("Fatal error.", "FatalError"),
+        ];
+        foreach (var (marker, what) in markers)
+        {
+            int at = lines.FindLastIndex(l => l.StartsWith(marker, StringComparison.Ordinal));
+            if (at < 0)
+                continue;
+            var frames = lines.Skip(at + 1).Where(l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal)).ToList();
+            var methods = frames.Select(FrameMethod).Distinct().ToList();
+            string title = what == "UnhandledException" && at + 1 < lines.Count ? $"{lines[at]} {lines[at + 1].Trim()}" : lines[at];
+            string kindName = what == "UnhandledException" ? ExceptionType(lines, at) : what;
+            return new CrashReport(ArtifactKind.Crash, title, frames, MakeSignature(kindName, methods));
+        }
+        string signal = exitCode > 128 ? $" (signal {exitCode - 128})" : "";
+        return new CrashReport(ArtifactKind.Crash, $"deadly signal: the executor exited with code {exitCode}{signal}", [], $"Exit{exitCode}");
+    }
+
+    public static CrashReport Timeout(int seconds) =>
+        new(ArtifactKind.Timeout, $"timeout: the input ran longer than -timeout={seconds} seconds", [], "Timeout");
+
+    public static CrashReport OutOfMemory(long rssMb, int limitMb) =>
+        new(ArtifactKind.Oom, $"out-of-memory: the executor's RSS reached {rssMb} Mb (-rss_limit_mb={limitMb})", [], "OutOfMemory.Rss");
+
+    /// <summary>The report text: header, stack, summary and the input in hex.</summary>
+    public string Render(ReadOnlySpan<byte> input)
+    {
+        var text = new StringBuilder();
+        text.AppendLine($"==ERROR: Kcov.Fuzzing: {Title}");
+        foreach (var frame in Frames)
+            text.AppendLine(frame);
+        text.AppendLine($"SUMMARY: Kcov.Fuzzing: {KindName} {Signature}");
+        text.AppendLine($"INPUT: {input.Length} bytes");
+        AppendHex(text, input);
+        return text.ToString();
+    }
+
+    /// <summary>The artifact prefix: crash, timeout or oom.</summary>
+    public string KindName => Prefix(Kind);
+
+    public static string Prefix(ArtifactKind kind) => kind switch { ArtifactKind.Timeout => "timeout", ArtifactKind.Oom => "oom", _ => "crash" };
+
+    private static string MakeSignature(string what, List<string> methods)
+    {
+        // Skip the runtime's frames (ThrowHelper, Span indexers...) to reach the target's code.
+        var own = methods.Where(m => !m.StartsWith("System.", StringComparison.Ordinal) && !m.StartsWith("Microsoft.", StringComparison.Ordinal)).ToList();
+        var top = (own.Count > 0 ? own : methods).Take(SignatureFrames);
+        return string.Join(" <- ", top.Prepend(what));
+    }
+
+    /// <summary>"   at Ns.Type.Method(Int32)" or "... in file:line n" -> "Ns.Type.Method".</summary>
+    private static string FrameMethod(string line)
+    {
+        string s = line.Trim()[3..];
+        int paren = s.IndexOf('(');
+        return paren > 0 ? s[..paren] : s;
+    }
+
+    private static string ExceptionType(List<string> lines, int at)
+    {
+        if (at + 1 >= lines.Count)
+            return "UnhandledException";
+        string next = lines[at + 1].Trim();
+        int colon = next.IndexOf(':');
+        return colon > 0 ? next[..colon] : next;
+    }
+
+    private static void AppendHex(StringBuilder text, ReadOnlySpan<byte> input)
+    {
+        int n = Math.Min(input.Length, MaxHexBytes);
+        for (int row = 0; row < n; row += 16)
+        {
+            text.Append(row.ToString("x8", System.Globalization.CultureInfo.InvariantCulture)).Append("  ");
+            var ascii = new StringBuilder();
+            for (int i = row; i < row + 16; i++)
+            {
+                if (i < n)
+                {
+                    text.Append(input[i].ToString("x2", System.Globalization.CultureInfo.InvariantCulture)).Append(' ');
+                    ascii.Append(input[i] is >= 0x20 and < 0x7f ? (char)input[i] : '.');
+                }
+                else
+                {
+                    text.Append("   ");
+                }
+            }
+            text.Append(" |").Append(ascii).AppendLine("|");
+        }
+        if (n < input.Length)
+            text.AppendLine($"... {input.Length - n} more bytes");
+    }
+}

@@ -1,0 +1,25 @@
+using Kcov.Fuzzing.Crashes;
+using Kcov.Fuzzing.Ipc;
+
+namespace Kcov.Fuzzing.Executor;
+
+/// <summary>The executor's side of the reports: messages to the supervisor (Supervisor/Supervisor.cs reads them).</summary>
+internal sealed class ChannelReporter(Channel channel) : IFuzzReporter
+{
+    public void NewInput(byte[] input, string reason, string mutations, FuzzStats stats) =>
+        channel.Send(new Message { Kind = MessageKind.NewInput, Input = input, Text = reason, Detail = mutations, Stats = stats });
+
+    public void Crash(CrashReport report, byte[] input) =>
+        channel.Send(new Message
+        {
+            Kind = MessageKind.Crash,
+            Input = input,
+            Text = report.Render(input),
+            Detail = report.Signature,
+            Numbers = [(long)report.Kind],
+        });
+
+    public void Stats(FuzzStats stats) => channel.Send(new Message { Kind = MessageKind.Stats, Stats = stats });
+
+    public void Inited(FuzzStats stats) => channel.Send(new Message { Kind = MessageKind.Inited, Stats = stats });
+}

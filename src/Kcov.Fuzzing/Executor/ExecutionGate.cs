@@ -1,0 +1,33 @@
+using Kcov.Fuzzing.Ipc;
+
+namespace Kcov.Fuzzing.Executor;
+
+/// <summary>
+/// Admits executions against the -runs budget and, in an executor, publishes each input to its
+/// control-block slot before it runs, so that the supervisor finds the input that killed it.
+/// Without a control block (in-process use) it counts locally.
+/// </summary>
+internal sealed class ExecutionGate(ControlBlock? block, int slot, long runs)
+{
+    private long _local;
+
+    /// <summary>False once the budget is spent or a stop was asked: do not run the input.</summary>
+    public bool TryBegin(ReadOnlySpan<byte> input)
+    {
+        if (block is null)
+        {
+            if (runs >= 0 && _local >= runs)
+                return false;
+            _local++;
+            return true;
+        }
+        if (!block.TryClaimExecution())
+            return false;
+        block.BeginInput(slot, input);
+        return true;
+    }
+
+    public void End() => block?.EndInput(slot);
+
+    public bool StopRequested => block?.StopRequested ?? false;
+}

@@ -1,0 +1,199 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Kcov.Fuzzing.Corpus;
+using Kcov.Fuzzing.Crashes;
+using Kcov.Fuzzing.Feedback;
+using Kcov.Fuzzing.Ipc;
+using Kcov.Fuzzing.Mutation;
+using Kcov.Fuzzing.Options;
+
+namespace Kcov.Fuzzing.Executor;
+
+/// <summary>
+/// The executor's hot loop, with no supervisor round trip per input: pick a corpus input,
+/// mutate it, publish it to the slot, reset area[0], run, read the trace into features, offer
+/// it to the corpus. New corpus inputs get a comparison-hints pass (KCOV_TRACE_CMP run, then
+/// one execution per operand substitution). Managed exceptions are caught, reported once per
+/// signature, and the loop goes on.
+/// </summary>
+internal sealed class FuzzLoop
+{
+    private const int LengthControlPatience = 2000;
+
+    private readonly FuzzerOptions _options;
+    private readonly TargetRunner _runner;
+    private readonly ExecutionGate _gate;
+    private readonly IFuzzReporter _reporter;
+    private readonly Random _random;
+    private readonly Signal _signal = new();
+    private readonly MutationDispatcher _dispatcher;
+    private readonly Queue<InputInfo> _hintsPending = new();
+    private readonly HashSet<string> _reportedSignatures = [];
+    private readonly byte[] _buffer;
+    private readonly int _maxLen;
+    private readonly Stopwatch _sinceStats = Stopwatch.StartNew();
+    private int _lengthLimit;
+    private long _lastProgress;
+
+    public FuzzLoop(FuzzerOptions options, TargetRunner runner, ExecutionGate gate, IFuzzReporter reporter,
+        int seed, int maxLen, IReadOnlyList<byte[]> tokens)
+    {
+        _options = options;
+        _runner = runner;
+        _gate = gate;
+        _reporter = reporter;
+        _random = new Random(seed);
+        _maxLen = maxLen;
+        _buffer = new byte[maxLen];
+        _lengthLimit = Math.Min(maxLen, 8);
+        var context = new MutationContext(_random, tokens, () => Corpus.Count == 0 ? null : Corpus.Pick(_random).Data);
+        _dispatcher = new MutationDispatcher(context, options.MutateDepth, options.CrossOver);
+    }
+
+    public InputCorpus Corpus { get; } = new();
+
+    /// <summary>Executions this loop ran.</summary>
+    public long Execs { get; private set; }
+
+    /// <summary>Inputs found by other executors (-jobs), run and kept here if they add signal.</summary>
+    public ConcurrentQueue<byte[]> Incoming { get; } = new();
+
+    public FuzzStats Stats => new(Execs, Corpus.Seen.PcCount, Corpus.Seen.Count, Corpus.Count, Corpus.TotalBytes, _signal.Overflows, _lengthLimit);
+
+    /// <summary>Runs the initial corpus (smallest first), or one empty input if there is none.</summary>
+    public bool RunSeeds(IReadOnlyList<byte[]> seeds)
+    {
+        var ordered = seeds.Count == 0 ? [[]] : seeds.OrderBy(s => s.Length).ToList();
+        foreach (var seed in ordered)
+        {
+            var input = seed.Length > _maxLen ? seed[.._maxLen] : seed;
+            _lengthLimit = Math.Max(_lengthLimit, Math.Min(input.Length, _maxLen));
+            if (!Execute(input, "", quiet: true))
+                return false;
+        }
+        _reporter.Inited(Stats);
+        return true;
+    }
+
+    /// <summary>Fuzzes until -runs are used up or a stop is asked.</summary>
+    public void Fuzz()
+    {
+        while (!_gate.StopRequested)
+        {
+            if (!DrainIncoming())
+                return;
+            if (_options.UseCmp && _hintsPending.Count > 0)
+            {
+                if (!RunHints(_hintsPending.Dequeue()))
+                    return;
+                continue;
+            }
+            int size = 0;
+            if (Corpus.Count > 0)
+            {
+                var parent = Corpus.Pick(_random).Data;
+                size = Math.Min(parent.Length, _maxLen);
+                parent.AsSpan(0, size).CopyTo(_buffer);
+            }
+            size = _dispatcher.Mutate(_buffer, size, Math.Max(size, _lengthLimit));
+            if (!Execute(_buffer.AsSpan(0, size), null, quiet: false))
+                return;
+            ControlLength();
+            if (_sinceStats.ElapsedMilliseconds >= 1000)
+            {
+                _reporter.Stats(Stats);
+                _sinceStats.Restart();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs one input and offers it to the corpus. <paramref name="mutations"/> is the "MS:" text;
+    /// null means "ask the dispatcher" (computed only when the input is kept).
+    /// Returns false when the budget is spent.
+    /// </summary>
+    public bool Execute(ReadOnlySpan<byte> input, string? mutations, bool quiet)
+    {
+        if (!_gate.TryBegin(input))
+            return false;
+        var error = _runner.Run(input);
+        var features = _signal.Collect(_runner.Area);
+        _gate.End();
+        Execs++;
+        if (error is not null)
+        {
+            ReportCrash(error, input);
+            return true;
+        }
+        var info = Corpus.Offer(input, features, out var outcome);
+        if (info is not null)
+        {
+            _lastProgress = Execs;
+            _hintsPending.Enqueue(info);
+            if (!quiet || outcome == InputCorpus.Outcome.New)
+                _reporter.NewInput(info.Data, outcome == InputCorpus.Outcome.New ? "NEW" : "REDUCE",
+                    mutations ?? _dispatcher.LastSequence(), Stats);
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// syzkaller's hints for one corpus input: one run under KCOV_TRACE_CMP, then each
+    /// operand substitution as an ordinary execution.
+    /// </summary>
+    public bool RunHints(InputInfo info)
+    {
+        if (info.HintsDone || info.Index < 0)
+            return true;
+        info.HintsDone = true;
+        if (!_gate.TryBegin(info.Data))
+            return false;
+        _runner.SetMode(KcovMode.TraceCmp);
+        List<byte[]> candidates;
+        try
+        {
+            // Deterministic targets do not throw here: the input already ran cleanly.
+            _runner.Run(info.Data);
+            candidates = CmpHints.Candidates(_runner.Area, info.Data, _options.MaxHints);
+        }
+        finally
+        {
+            _runner.SetMode(KcovMode.TracePc);
+            _gate.End();
+        }
+        Execs++;
+        foreach (var candidate in candidates)
+            if (!Execute(candidate, "CmpHints-", quiet: false))
+                return false;
+        return true;
+    }
+
+    private bool DrainIncoming()
+    {
+        while (Incoming.TryDequeue(out var input))
+        {
+            var clipped = input.Length > _maxLen ? input[.._maxLen] : input;
+            if (!Execute(clipped, "", quiet: true))
+                return false;
+        }
+        return true;
+    }
+
+    /// <summary>libFuzzer's -len_control, simply: grow the length limit when progress stalls.</summary>
+    private void ControlLength()
+    {
+        if (_lengthLimit >= _maxLen || Execs - _lastProgress < LengthControlPatience)
+            return;
+        _lengthLimit = Math.Min(_maxLen, _lengthLimit + Math.Max(1, _lengthLimit / 4));
+        _lastProgress = Execs;
+    }
+
+    private void ReportCrash(Exception error, ReadOnlySpan<byte> input)
+    {
+        var report = CrashReport.FromException(error);
+        if (error is OutOfMemoryException)
+            GC.Collect();
+        if (_reportedSignatures.Add(report.Signature))
+            _reporter.Crash(report, input.ToArray());
+    }
+}

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Text;
+using Kcov.Fuzzing.Ipc;
+
+namespace Kcov.Fuzzing.Supervisor;
+
+/// <summary>
+/// One executor as the supervisor sees it: the child process, its channel, the tail of its
+/// stderr (where the runtime writes "Stack overflow." and FailFast's last words), and the
+/// watchdog state for -timeout and -rss_limit_mb.
+/// </summary>
+internal sealed class ExecutorProcess : IDisposable
+{
+    private const int StderrTailChars = 256 * 1024;
+
+    private readonly StringBuilder _stderrTail = new();
+    private readonly object _tailLock = new(); // guards _stderrTail (written by the stderr reader thread)
+    private readonly Stopwatch _sinceHeartbeat = Stopwatch.StartNew();
+    private long _lastHeartbeat = -1;
+
+    public ExecutorProcess(int slot, Process process)
+    {
+        Slot = slot;
+        Process = process;
+    }
+
+    public int Slot { get; }
+    public Process Process { get; }
+    public Channel? Channel { get; set; }
+
+    /// <summary>The executor's kcov area under /dev/shm (from its Hello), removed after it dies.</summary>
+    public string AreaName { get; set; } = "";
+
+    /// <summary>Why the supervisor killed it, if it did.</summary>
+    public KillReason Killed { get; set; }
+
+    /// <summary>The executor said Done before exiting: a normal end.</summary>
+    public bool SaidDone { get; set; }
+
+    public long PeakRssMb { get; private set; }
+
+    public void AppendStderr(string line)
+    {
+        lock (_tailLock)
+        {
+            _stderrTail.Append(line).Append('\n');
+            if (_stderrTail.Length > StderrTailChars)
+                _stderrTail.Remove(0, _stderrTail.Length - StderrTailChars);
+        }
+    }
+
+    public string StderrTail { get { lock (_tailLock) return _stderrTail.ToString(); } }
+
+    /// <summary>Seconds the current input has been running without the heartbeat moving (0 when idle).</summary>
+    public double SecondsStuck(ControlBlock block)
+    {
+        long beat = block.Heartbeat(Slot);
+        if (beat != _lastHeartbeat || block.State(Slot) != ControlBlock.StateRunning)
+        {
+            _lastHeartbeat = beat;
+            _sinceHeartbeat.Restart();
+            return 0;
+        }
+        return _sinceHeartbeat.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Resident set size in MB from /proc/&lt;pid&gt;/status (VmRSS), or 0 if gone.</summary>
+    public long RssMb()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{Process.Id}/status"))
+            {
+                if (!line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                    continue;
+                long kb = long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), System.Globalization.CultureInfo.InvariantCulture);
+                PeakRssMb = Math.Max(PeakRssMb, kb / 1024);
+                return kb / 1024;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or FormatException) { }
+        return 0;
+    }
+
+    public void Kill(KillReason reason)
+    {
+        Killed = reason;
+        try { Process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+    }
+
+    /// <summary>
+    /// Removes what a dead executor left under /dev/shm: its area (kcov-&lt;pid&gt;-...). A killed
+    /// process cannot clean up after itself, and /dev/shm is memory.
+    /// </summary>
+    public void CleanUpSharedMemory()
+    {
+        if (AreaName.Length > 0)
+            TryDelete(AreaName);
+        if (!Directory.Exists("/dev/shm"))
+            return;
+        foreach (var path in Directory.EnumerateFiles("/dev/shm", $"kcov-{Process.Id}-*"))
+            TryDelete(path);
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    public void Dispose()
+    {
+        Channel?.Dispose();
+        Process.Dispose();
+    }
+}
