@@ -64,9 +64,15 @@ internal sealed class CrashReport(ArtifactKind kind, string title, IReadOnlyList
             int at = lines.FindLastIndex(l => l.StartsWith(marker, StringComparison.Ordinal));
             if (at < 0)
                 continue;
-            var frames = lines.Skip(at + 1).Where(l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal)).ToList();
+            // The target's frames end where the executor's begin (an exception's stack ends there too).
+            var frames = lines.Skip(at + 1)
+                .Where(l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal))
+                .TakeWhile(l => !IsFuzzerFrame(FrameMethod(l)))
+                .ToList();
             var methods = frames.Select(FrameMethod).Distinct().ToList();
-            string title = what == "UnhandledException" && at + 1 < lines.Count ? $"{lines[at]} {lines[at + 1].Trim()}" : lines[at];
+            // The runtime's own message follows the marker: the exception, or FailFast's text.
+            string title = what != "StackOverflow" && at + 1 < lines.Count && !lines[at + 1].TrimStart().StartsWith("at ", StringComparison.Ordinal)
+                ? $"{lines[at]} {lines[at + 1].Trim()}" : lines[at];
             string kindName = what == "UnhandledException" ? ExceptionType(lines, at) : what;
             return new CrashReport(ArtifactKind.Crash, title, frames, MakeSignature(kindName, methods));
         }
@@ -112,6 +118,13 @@ internal sealed class CrashReport(ArtifactKind kind, string title, IReadOnlyList
         string s = line.Trim()[3..];
         int paren = s.IndexOf('(');
         return paren > 0 ? s[..paren] : s;
+    }
+
+    /// <summary>True for "Ns.Type.Method" of a type of this assembly (the executor calling the target).</summary>
+    private static bool IsFuzzerFrame(string method)
+    {
+        int dot = method.LastIndexOf('.');
+        return dot > 0 && typeof(CrashReport).Assembly.GetType(method[..dot]) is not null;
     }
 
     private static string ExceptionType(List<string> lines, int at)

@@ -29,5 +29,8 @@ internal sealed class ExecutionGate(ControlBlock? block, int slot, long runs)
 
     public void End() => block?.EndInput(slot);
 
+    /// <summary>Executions of the whole campaign (all executors, all restarts) so far.</summary>
+    public long TotalExecs => block?.TotalExecs ?? _local;
+
     public bool StopRequested => block?.StopRequested ?? false;
 }

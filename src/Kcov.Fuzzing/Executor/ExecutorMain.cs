@@ -34,13 +34,15 @@ internal static class ExecutorMain
         var loop = new FuzzLoop(options, runner, gate, reporter, seed, block.MaxLen, tokens);
 
         // The supervisor's later messages; its death (EOF) ends this process: nobody would
-        // save what it finds.
+        // save what it finds. `finished` tells that EOF apart from our own closing.
+        bool finished = false;
         var reader = new Thread(() =>
         {
             while (channel.Receive() is { } m)
                 if (m.Kind == MessageKind.AddInput)
                     loop.Incoming.Enqueue(m.Input);
-            Environment.Exit(3);
+            if (!Volatile.Read(ref finished))
+                Environment.Exit(3);
         }) { IsBackground = true, Name = "kcov-fuzz-channel" };
 
         switch (mode)
@@ -61,6 +63,7 @@ internal static class ExecutorMain
                     }));
                 break;
         }
+        Volatile.Write(ref finished, true);
         channel.Send(new Message { Kind = MessageKind.Done, Stats = loop.Stats });
         return 0;
     }

@@ -58,7 +58,8 @@ internal sealed class FuzzLoop
     /// <summary>Inputs found by other executors (-jobs), run and kept here if they add signal.</summary>
     public ConcurrentQueue<byte[]> Incoming { get; } = new();
 
-    public FuzzStats Stats => new(Execs, Corpus.Seen.PcCount, Corpus.Seen.Count, Corpus.Count, Corpus.TotalBytes, _signal.Overflows, _lengthLimit);
+    /// <summary>The counters for a status line; Execs is the campaign's total, as libFuzzer's #N.</summary>
+    public FuzzStats Stats => new(_gate.TotalExecs, Corpus.Seen.PcCount, Corpus.Seen.Count, Corpus.Count, Corpus.TotalBytes, _signal.Overflows, _lengthLimit);
 
     /// <summary>Runs the initial corpus (smallest first), or one empty input if there is none.</summary>
     public bool RunSeeds(IReadOnlyList<byte[]> seeds)
@@ -130,7 +131,8 @@ internal sealed class FuzzLoop
         {
             _lastProgress = Execs;
             _hintsPending.Enqueue(info);
-            if (!quiet || outcome == InputCorpus.Outcome.New)
+            // Seeds and inputs from other executors are already on disk: only findings are reported.
+            if (!quiet)
                 _reporter.NewInput(info.Data, outcome == InputCorpus.Outcome.New ? "NEW" : "REDUCE",
                     mutations ?? _dispatcher.LastSequence(), Stats);
         }

@@ -105,7 +105,7 @@ internal static class Mutators
             1 => v - 1,
             2 => v / 2,
             3 => v * 2,
-            _ => c.Random.NextInt64(v * v + 1),
+            _ => c.Random.NextInt64(Math.Min(Math.Abs(v), 1L << 30) * 10 + 10),
         };
         byte[] text = System.Text.Encoding.ASCII.GetBytes(Math.Abs(v).ToString(CultureInfo.InvariantCulture));
         int newSize = size - (end - start) + text.Length;

@@ -17,6 +17,7 @@ internal sealed class ExecutorProcess : IDisposable
     private readonly object _tailLock = new(); // guards _stderrTail (written by the stderr reader thread)
     private readonly Stopwatch _sinceHeartbeat = Stopwatch.StartNew();
     private long _lastHeartbeat = -1;
+    private long _lastRssMb;
 
     public ExecutorProcess(int slot, Process process)
     {
@@ -64,9 +65,11 @@ internal sealed class ExecutorProcess : IDisposable
         return _sinceHeartbeat.Elapsed.TotalSeconds;
     }
 
-    /// <summary>Resident set size in MB from /proc/&lt;pid&gt;/status (VmRSS), or 0 if gone.</summary>
+    /// <summary>Resident set size in MB from /proc/&lt;pid&gt;/status (VmRSS); the last value read once the process is gone.</summary>
     public long RssMb()
     {
+        if (Process.HasExited)
+            return _lastRssMb;
         try
         {
             foreach (var line in File.ReadLines($"/proc/{Process.Id}/status"))
@@ -74,12 +77,13 @@ internal sealed class ExecutorProcess : IDisposable
                 if (!line.StartsWith("VmRSS:", StringComparison.Ordinal))
                     continue;
                 long kb = long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), System.Globalization.CultureInfo.InvariantCulture);
-                PeakRssMb = Math.Max(PeakRssMb, kb / 1024);
-                return kb / 1024;
+                _lastRssMb = kb / 1024;
+                PeakRssMb = Math.Max(PeakRssMb, _lastRssMb);
+                return _lastRssMb;
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or FormatException) { }
-        return 0;
+        return _lastRssMb;
     }
 
     public void Kill(KillReason reason)

@@ -94,6 +94,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
         {
             case MessageKind.NewInput:
                 _latest = m.Stats;
+                // Another executor (or an earlier life of this one) may have found it already.
                 if (_known.Add(CorpusDirectory.Sha1(m.Input)))
                 {
                     _corpus.Add(m.Input);
@@ -106,9 +107,9 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
                     }
                     if (options.ExecutorCount > 1)
                         pool.Broadcast(new Message { Kind = MessageKind.AddInput, Input = m.Input }, e.Executor);
+                    _status.Line(m.Stats.Execs, m.Text, m.Stats, e.Executor.RssMb(),
+                        $" L: {m.Input.Length}/{pool.Block.MaxLen} MS: {m.Detail.Count(c => c == '-')} {m.Detail}");
                 }
-                _status.Line(pool.Block.TotalExecs, m.Text, m.Stats, e.Executor.RssMb(),
-                    $" L: {m.Input.Length}/{pool.Block.MaxLen} MS: {m.Detail.Count(c => c == '-')} {m.Detail}");
                 break;
             case MessageKind.Crash:
                 _artifacts.Save((Crashes.ArtifactKind)m.Numbers[0], m.Detail, m.Input, m.Text);
@@ -116,7 +117,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
             case MessageKind.Inited:
                 _latest = m.Stats;
                 if (e.Executor.Slot == 0 && _restartCount == 0)
-                    _status.Line(pool.Block.TotalExecs, "INITED", m.Stats, e.Executor.RssMb());
+                    _status.Line(m.Stats.Execs, "INITED", m.Stats, e.Executor.RssMb());
                 break;
             case MessageKind.Stats:
             case MessageKind.Done:
