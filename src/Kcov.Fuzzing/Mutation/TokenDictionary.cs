@@ -10,6 +10,10 @@ namespace Kcov.Fuzzing.Mutation;
 /// <summary>Dictionary tokens: from a -dict file (libFuzzer/AFL format) and from the target's string literals.</summary>
 internal static class TokenDictionary
 {
+    /// <summary>Kcov.NET's own assemblies, which reference the runtime without being targets.</summary>
+    private static readonly HashSet<string> OwnAssemblies =
+        ["Kcov.Fuzzing.dll", "Kcov.Coverage.dll", "Kcov.Instrumentation.dll", "Kcov.Cli.dll"];
+
     /// <summary>
     /// Parses a dictionary file: one token per line, <c>name="value"</c> or <c>"value"</c>,
     /// with <c>\\</c>, <c>\"</c> and <c>\xNN</c> escapes; blank lines and <c>#</c> comments are skipped.
@@ -75,8 +79,7 @@ internal static class TokenDictionary
         var tokens = new List<byte[]>();
         foreach (var path in Directory.EnumerateFiles(directory, "*.dll").Order(StringComparer.Ordinal))
         {
-            string name = Path.GetFileName(path);
-            if (name.StartsWith("Kcov.", StringComparison.Ordinal))
+            if (OwnAssemblies.Contains(Path.GetFileName(path)))
                 continue;
             try
             {

@@ -1,0 +1,23 @@
+using Kcov.Fuzzing.Crashes;
+using Kcov.Fuzzing.Executor;
+using Kcov.Fuzzing.Ipc;
+
+namespace Kcov.Fuzzing.Tests;
+
+/// <summary>Collects what an in-process fuzzing loop reports.</summary>
+internal sealed class RecordingReporter : IFuzzReporter
+{
+    public List<(byte[] Input, string Reason, string Mutations)> NewInputs { get; } = [];
+    public List<(CrashReport Report, byte[] Input, long AtExec)> Crashes { get; } = [];
+    private long _execs;
+
+    public void NewInput(byte[] input, string reason, string mutations, FuzzStats stats)
+    {
+        NewInputs.Add((input, reason, mutations));
+        _execs = stats.Execs;
+    }
+
+    public void Crash(CrashReport report, byte[] input) => Crashes.Add((report, input, _execs));
+    public void Stats(FuzzStats stats) => _execs = stats.Execs;
+    public void Inited(FuzzStats stats) => _execs = stats.Execs;
+}

@@ -1,0 +1,48 @@
+using Kcov.Fuzzing.Mutation;
+using Kcov.Fuzzing.Options;
+
+namespace Kcov.Fuzzing.Tests;
+
+public class TokenDictionaryTests
+{
+    [Fact]
+    public void ParsesLibFuzzerDictionaryFormat()
+    {
+        string path = Path.GetTempFileName();
+        File.WriteAllText(path, "# comment\n\nkw1=\"select\"\n\"\\x00\\xffA\"\nquote=\"a\\\"b\\\\c\"\n");
+        var tokens = TokenDictionary.Parse(path);
+        File.Delete(path);
+        Assert.Equal(3, tokens.Count);
+        Assert.Equal("select"u8.ToArray(), tokens[0]);
+        Assert.Equal(new byte[] { 0, 0xFF, (byte)'A' }, tokens[1]);
+        Assert.Equal("a\"b\\c"u8.ToArray(), tokens[2]);
+    }
+
+    [Fact]
+    public void ABadLineNamesFileAndLine()
+    {
+        string path = Path.GetTempFileName();
+        File.WriteAllText(path, "\"ok\"\nnot quoted\n");
+        var e = Assert.Throws<FuzzerUsageException>(() => TokenDictionary.Parse(path));
+        File.Delete(path);
+        Assert.Contains($"{path}:2:", e.Message);
+    }
+
+    [Fact]
+    public void MissingFileIsAUsageError()
+    {
+        var e = Assert.Throws<FuzzerUsageException>(() => TokenDictionary.Parse("/no/such/dict"));
+        Assert.Contains("-dict=", e.Message);
+    }
+
+    [Fact]
+    public void LiteralsComeOnlyFromAssembliesThatReferenceTheRuntime()
+    {
+        // The test harness references Kcov.Runtime (hand-instrumented targets); Kcov.Fuzzing does
+        // too, but it is the fuzzer, not a target.
+        var tokens = TokenDictionary.FromInstrumentedAssemblies(AppContext.BaseDirectory)
+            .Select(t => System.Text.Encoding.UTF8.GetString(t)).ToList();
+        Assert.Contains("planted exception", tokens);
+        Assert.DoesNotContain(tokens, t => t.Contains("did not say hello", StringComparison.Ordinal));
+    }
+}
