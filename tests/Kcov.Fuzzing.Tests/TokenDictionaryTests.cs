@@ -43,6 +43,8 @@ public class TokenDictionaryTests
         var tokens = TokenDictionary.FromInstrumentedAssemblies(AppContext.BaseDirectory)
             .Select(t => System.Text.Encoding.UTF8.GetString(t)).ToList();
         Assert.Contains("planted exception", tokens);
-        Assert.DoesNotContain(tokens, t => t.Contains("did not say hello", StringComparison.Ordinal));
+        // A literal of Kcov.Fuzzing (a thread name), built at run time so this assembly has no copy.
+        string fuzzerLiteral = string.Join("-", "kcov", "fuzz", "channel");
+        Assert.DoesNotContain(fuzzerLiteral, tokens);
     }
 }
