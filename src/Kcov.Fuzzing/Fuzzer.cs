@@ -36,6 +36,9 @@ public static class Fuzzer
                 Console.Out.Write(FuzzerFlags.Help(program));
                 return 0;
             }
+            // Checked here, once, so a bad file is one line and not an executor that fails to start.
+            if (options.DictionaryPath.Length > 0)
+                Console.Error.WriteLine($"INFO: dictionary: {Mutation.TokenDictionary.Parse(options.DictionaryPath).Count} entries");
             var files = options.Positional.Where(File.Exists).ToList();
             var directories = options.Positional.Where(p => !File.Exists(p)).ToList();
             if (options.MinimizeCrash)

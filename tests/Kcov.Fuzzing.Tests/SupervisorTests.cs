@@ -1,0 +1,154 @@
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+
+namespace Kcov.Fuzzing.Tests;
+
+/// <summary>
+/// The harness as a user runs it: a supervisor process that starts executors. Targets are
+/// instrumented by hand (see Kcov.Fuzzing.TestHarness), so these test the process model.
+/// Every campaign is bounded by -runs.
+/// </summary>
+public class SupervisorTests
+{
+    private static string Sha1(byte[] data) => Convert.ToHexStringLower(SHA1.HashData(data));
+
+    [Fact]
+    public void EachCrashKindYieldsItsArtifactAndTheCampaignRunsToTheEnd()
+    {
+        using var dir = new ScratchDirectory();
+        foreach (var kind in new[] { "THRW", "SOVF", "FAIL", "OOMX", "RSSX", "HANG", "fine" })
+            dir.Write($"seeds/{kind}", kind);
+        var (exit, _, stderr) = HarnessProcess.Run(dir.Path, "crashkinds", "-runs=2000", "-seed=1", "-timeout=1",
+            "-rss_limit_mb=512", "-artifact_prefix=art/", "-print_final_stats=1", "-auto_dict=0", "corpus", "seeds");
+
+        Assert.Equal(77, exit); // -error_exitcode: a crash was found
+        var artifacts = Directory.GetFiles(dir["art"]).ToDictionary(f => File.ReadAllText(f), Path.GetFileName);
+        Assert.Equal($"crash-{Sha1("THRW"u8.ToArray())}", artifacts["THRW"]);
+        Assert.StartsWith("crash-", artifacts["SOVF"]);
+        Assert.StartsWith("crash-", artifacts["FAIL"]);
+        Assert.StartsWith("oom-", artifacts["OOMX"]);
+        Assert.StartsWith("oom-", artifacts["RSSX"]);
+        Assert.StartsWith("timeout-", artifacts["HANG"]);
+        Assert.Equal(6, artifacts.Count);
+        Assert.Contains("SUMMARY: Kcov.Fuzzing: crash StackOverflow <- Kcov.Fuzzing.TestHarness.CrashKindsHandTarget.Recurse", stderr);
+        Assert.Contains("SUMMARY: Kcov.Fuzzing: crash FailFast <- Kcov.Fuzzing.TestHarness.CrashKindsHandTarget.Run", stderr);
+        // The campaign went on to -runs after four executor deaths (no dictionary: the planted
+        // keywords are string literals of the harness, which -auto_dict=1 would keep finding).
+        Assert.Matches(@"#2000\tDONE ", stderr);
+        Assert.Contains("stat::number_of_executed_units: 2000", stderr);
+        Assert.Contains("stat::executor_restarts: 4", stderr);
+        AssertNoSharedMemoryOfDeadProcesses();
+    }
+
+    [Fact]
+    public void ReproduceModePrintsTheCampaignsReportAndFails()
+    {
+        using var dir = new ScratchDirectory();
+        var campaign = HarnessProcess.Run(dir.Path, "magic", "-runs=2000", "-seed=5");
+        Assert.Equal(77, campaign.ExitCode);
+        string artifact = Assert.Single(Directory.GetFiles(dir.Path, "crash-*"));
+        string campaignReport = ReportOf(campaign.Stderr);
+
+        var repro = HarnessProcess.Run(dir.Path, "magic", artifact);
+        Assert.Equal(77, repro.ExitCode);
+        Assert.Equal(campaignReport, ReportOf(repro.Stderr));
+        Assert.Contains("MagicHandTarget.cs:line", campaignReport);
+
+        var fine = HarnessProcess.Run(dir.Path, "magic", dir.Write("fine", "hello"));
+        Assert.Equal(0, fine.ExitCode);
+    }
+
+    [Fact]
+    public void MergeKeepsASubsetWithTheSameSignal()
+    {
+        using var dir = new ScratchDirectory();
+        string[] inputs = ["", "F", "Fx", "FU", "FUx", "FUy", "FUZ", "FUZZ", "FUZ?", "A", "B", "FFF", "FUZ!", "xyz"];
+        for (int i = 0; i < inputs.Length; i++)
+            dir.Write($"in/{i}", inputs[i]);
+        var merge = HarnessProcess.Run(dir.Path, "maze", "-merge=1", "out", "in");
+        Assert.Equal(0, merge.ExitCode);
+        var kept = Directory.GetFiles(dir["out"]).Select(File.ReadAllText).ToList();
+        Assert.All(kept, k => Assert.Contains(k, inputs));
+        Assert.True(kept.Count < inputs.Length, $"kept {kept.Count} of {inputs.Length}");
+        // "FUZ!" crashes the target: it brings no signal to a merged corpus.
+        Assert.DoesNotContain("FUZ!", kept);
+
+        // Same total signal: merging only the kept files reaches the features of all inputs.
+        var again = HarnessProcess.Run(dir.Path, "maze", "-merge=1", "out2", "out");
+        Assert.Equal(Total(merge.Stderr), Total(again.Stderr));
+        Assert.Equal(kept.Count, Directory.GetFiles(dir["out2"]).Length);
+    }
+
+    [Fact]
+    public void MinimizeShrinksAManagedCrashKeepingItsSignature()
+    {
+        using var dir = new ScratchDirectory();
+        string input = dir.Write("crash", "THRW-with-a-long-tail-of-irrelevant-bytes");
+        var run = HarnessProcess.Run(dir.Path, "crashkinds", "-minimize_crash=1", "-runs=3000", "-seed=3", input);
+        Assert.Equal(0, run.ExitCode);
+        string minimized = Assert.Single(Directory.GetFiles(dir.Path, "minimized-from-*"));
+        Assert.Equal("THRW", File.ReadAllText(minimized));
+        Assert.Contains("SUMMARY: Kcov.Fuzzing: crash System.FormatException", run.Stderr);
+    }
+
+    [Fact]
+    public void MinimizeShrinksACrashThatKillsTheExecutor()
+    {
+        using var dir = new ScratchDirectory();
+        string input = dir.Write("crash", "SOVF0123456789");
+        var run = HarnessProcess.Run(dir.Path, "crashkinds", "-minimize_crash=1", "-runs=200", "-seed=3", "-close_fd_mask=2", input);
+        Assert.Equal(0, run.ExitCode);
+        string minimized = Assert.Single(Directory.GetFiles(dir.Path, "minimized-from-*"));
+        Assert.Equal("SOVF", File.ReadAllText(minimized));
+    }
+
+    [Fact]
+    public void ParallelExecutorsShareTheBudgetExactly()
+    {
+        using var dir = new ScratchDirectory();
+        var run = HarnessProcess.Run(dir.Path, "magic", "-jobs=2", "-runs=3000", "-seed=2", "-print_final_stats=1", "corpus");
+        Assert.Equal(77, run.ExitCode);
+        Assert.Contains("stat::number_of_executed_units: 3000", run.Stderr);
+        Assert.Single(Directory.GetFiles(dir.Path, "crash-*"));
+    }
+
+    [Fact]
+    public void UnknownFlagsAreWarnedAboutAndBadOnesAreOneLine()
+    {
+        using var dir = new ScratchDirectory();
+        var warned = HarnessProcess.Run(dir.Path, "maze", "-runs=10", "-not_a_flag=1");
+        Assert.Equal(0, warned.ExitCode);
+        Assert.Contains("WARNING: unrecognized flag '-not_a_flag=1'", warned.Stderr);
+
+        var bad = HarnessProcess.Run(dir.Path, "maze", "-runs=ten");
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Equal("ERROR: flag '-runs=ten': 'ten' is not an integer", bad.Stderr.Trim());
+
+        var dict = HarnessProcess.Run(dir.Path, "maze", "-dict=/no/such/file");
+        Assert.Equal(1, dict.ExitCode);
+        Assert.Single(dict.Stderr.Trim().Split('\n'));
+    }
+
+    private static string ReportOf(string stderr)
+    {
+        int start = stderr.IndexOf("==ERROR:", StringComparison.Ordinal);
+        int end = stderr.IndexOf("artifact_prefix=", start, StringComparison.Ordinal);
+        return stderr[start..(end < 0 ? stderr.Length : end)].Replace("\r", "");
+    }
+
+    private static int Total(string stderr) =>
+        int.Parse(Regex.Match(stderr, @"signal of all inputs: (\d+) of (\d+) features").Groups[2].Value);
+
+    /// <summary>/dev/shm files are named kcov-&lt;pid&gt;-...: none may belong to a process that is gone.</summary>
+    internal static void AssertNoSharedMemoryOfDeadProcesses()
+    {
+        if (!Directory.Exists("/dev/shm"))
+            return;
+        foreach (var file in Directory.GetFiles("/dev/shm", "kcov-*"))
+        {
+            var m = Regex.Match(Path.GetFileName(file), @"^kcov-(?:fuzz-)?(\d+)-");
+            if (m.Success)
+                Assert.True(Directory.Exists($"/proc/{m.Groups[1].Value}"), $"{file} belongs to a dead process");
+        }
+    }
+}
