@@ -4,7 +4,7 @@ using Kcov.Fuzzing.TestHarness;
 // Usage: Kcov.Fuzzing.TestHarness <target> [libFuzzer flags] [corpus dirs | files]
 if (args.Length == 0)
 {
-    Console.Error.WriteLine("usage: Kcov.Fuzzing.TestHarness magic|crashkinds|maze [libFuzzer flags]");
+    Console.Error.WriteLine("usage: Kcov.Fuzzing.TestHarness magic|crashkinds|maze|paths [libFuzzer flags]");
     return 2;
 }
 Action<ReadOnlySpan<byte>> target = args[0] switch
@@ -12,6 +12,7 @@ Action<ReadOnlySpan<byte>> target = args[0] switch
     "magic" => MagicHandTarget.Run,
     "crashkinds" => CrashKindsHandTarget.Run,
     "maze" => MazeHandTarget.Run,
+    "paths" => ManyPathsHandTarget.Run,
     _ => throw new ArgumentException($"unknown target '{args[0]}'"),
 };
 return Fuzzer.Run(args[1..], target);

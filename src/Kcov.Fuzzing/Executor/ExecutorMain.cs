@@ -41,8 +41,13 @@ internal static class ExecutorMain
             while (channel.Receive() is { } m)
                 if (m.Kind == MessageKind.AddInput)
                     loop.Incoming.Enqueue(m.Input);
-            if (!Volatile.Read(ref finished))
-                Environment.Exit(3);
+            if (Volatile.Read(ref finished))
+                return;
+            // A killed supervisor cleans nothing up: remove the names it and we made (the
+            // mappings stay valid until the process is gone) and leave.
+            foreach (var path in new[] { runner.AreaName, parts[1], parts[0] })
+                try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            Environment.Exit(3);
         }) { IsBackground = true, Name = "kcov-fuzz-channel" };
 
         switch (mode)

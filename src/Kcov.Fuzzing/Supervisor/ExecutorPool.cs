@@ -27,6 +27,7 @@ internal sealed class ExecutorPool : IDisposable
     public ExecutorPool(FuzzerOptions options, int slots, int maxLen, long runsLimit)
     {
         _options = options;
+        SharedMemorySweeper.Sweep();
         Block = ControlBlock.Create(slots, maxLen, runsLimit);
         _socketPath = Path.Combine(Path.GetTempPath(), $"kcov-fuzz-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40] + ".sock");
         _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
