@@ -8,7 +8,7 @@ namespace Kcov.Fuzzing.Supervisor;
 /// Findings of a campaign: one artifact per signature (crash-/timeout-/oom-&lt;sha1&gt; under
 /// -artifact_prefix, or -exact_artifact_path), written atomically, with the report on stderr.
 /// </summary>
-internal sealed class Artifacts(FuzzerOptions options)
+internal sealed class Artifacts(FuzzerOptions options, StatusPrinter status)
 {
     private readonly HashSet<string> _signatures = [];
 
@@ -35,10 +35,10 @@ internal sealed class Artifacts(FuzzerOptions options)
             : $"{options.ArtifactPrefix}{CrashReport.Prefix(kind)}-{CorpusDirectory.Sha1(input)}";
         AtomicFile.Write(path, input);
         Written.Add(path);
-        Console.Error.Write(reportText);
-        Console.Error.WriteLine($"artifact_prefix='{options.ArtifactPrefix}'; Test unit written to {path}");
+        string written = $"artifact_prefix='{options.ArtifactPrefix}'; Test unit written to {path}{Environment.NewLine}";
         if (input.Length <= 4096)
-            Console.Error.WriteLine($"Base64: {Convert.ToBase64String(input)}");
+            written += $"Base64: {Convert.ToBase64String(input)}{Environment.NewLine}";
+        status.Report($"{CrashReport.Prefix(kind)}: {signature} -> {path}", reportText + written);
         return path;
     }
 

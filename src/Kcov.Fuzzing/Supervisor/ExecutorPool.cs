@@ -24,8 +24,17 @@ internal sealed class ExecutorPool : IDisposable
     private readonly BlockingCollection<PoolEvent> _events = new();
     private readonly List<ExecutorProcess> _live = [];
 
-    public ExecutorPool(FuzzerOptions options, int slots, int maxLen, long runsLimit)
+    private readonly bool _forwardOutput;
+
+    /// <summary>
+    /// A pool of <paramref name="slots"/> executors over one control block for inputs up to
+    /// <paramref name="maxLen"/> bytes and <paramref name="runsLimit"/> executions (-1: no limit).
+    /// <paramref name="forwardOutput"/> is false under a live view: the executors' output is then
+    /// kept (the stderr tail) but not shown. <paramref name="options"/> give -timeout, -rss_limit_mb, -close_fd_mask.
+    /// </summary>
+    public ExecutorPool(FuzzerOptions options, int slots, int maxLen, long runsLimit, bool forwardOutput = true)
     {
+        _forwardOutput = forwardOutput;
         _options = options;
         SharedMemorySweeper.Sweep();
         Block = ControlBlock.Create(slots, maxLen, runsLimit);
@@ -58,7 +67,7 @@ internal sealed class ExecutorPool : IDisposable
         var executor = new ExecutorProcess(slot, process);
         process.OutputDataReceived += (_, e) =>
         {
-            if (e.Data is not null && (_options.CloseFdMask & 1) == 0)
+            if (e.Data is not null && _forwardOutput && (_options.CloseFdMask & 1) == 0)
                 Console.Out.WriteLine(e.Data);
         };
         process.ErrorDataReceived += (_, e) =>
@@ -66,7 +75,7 @@ internal sealed class ExecutorPool : IDisposable
             if (e.Data is null)
                 return;
             executor.AppendStderr(e.Data);
-            if ((_options.CloseFdMask & 2) == 0)
+            if (_forwardOutput && (_options.CloseFdMask & 2) == 0)
                 Console.Error.WriteLine(e.Data);
         };
         process.Start();

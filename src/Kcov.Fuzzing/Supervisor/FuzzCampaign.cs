@@ -16,8 +16,8 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
 {
     private const int MaxDeathsBetweenInputs = 3;
 
-    private readonly StatusPrinter _status = new(options.Verbosity);
-    private readonly Artifacts _artifacts = new(options);
+    private StatusPrinter _status = null!;
+    private Artifacts _artifacts = null!;
     private readonly HashSet<string> _known = [];
     private readonly HashSet<string> _poison = [];
     private readonly List<byte[]> _corpus = [];
@@ -25,7 +25,23 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
     private int _newInputs;
     private int _restartCount;
 
+    private readonly List<string> _finalStats = [];
+
     public int Run()
+    {
+        int exitCode;
+        using (var live = UseLiveView(options) ? new LiveView(Console.Error, "Kcov.Fuzzing") : null)
+        {
+            _status = new StatusPrinter(options.Verbosity, live);
+            _artifacts = new Artifacts(options, _status);
+            exitCode = Campaign(forwardOutput: live is null);
+        }
+        foreach (var line in _finalStats)
+            Console.Error.WriteLine(line);
+        return exitCode;
+    }
+
+    private int Campaign(bool forwardOutput)
     {
         uint seed = options.Seed != 0 ? options.Seed : (uint)Random.Shared.Next(1, int.MaxValue);
         _status.Info($"Seed: {seed}");
@@ -41,7 +57,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
         if (corpusDirectories.Count > 0)
             Directory.CreateDirectory(corpusDirectories[0]);
 
-        using var pool = new ExecutorPool(options, options.ExecutorCount, maxLen, options.Runs);
+        using var pool = new ExecutorPool(options, options.ExecutorCount, maxLen, options.Runs, forwardOutput);
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; pool.RequestStop(); };
         Console.CancelKeyPress += onCancel;
         try
@@ -78,6 +94,10 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
             Console.CancelKeyPress -= onCancel;
         }
     }
+
+    /// <summary>The live view replaces status lines when a person watches: stderr is a terminal.</summary>
+    private static bool UseLiveView(FuzzerOptions options) =>
+        options.Verbosity > 0 && !Console.IsErrorRedirected && Environment.GetEnvironmentVariable("TERM") is not (null or "dumb");
 
     private Message StartMessage(uint seed, int slot, int maxLen) => new()
     {
@@ -148,7 +168,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
 
     private void PrintFinalStats(ExecutorPool pool, long execs)
     {
-        void Stat(string name, long value) => Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"stat::{name}: {value}"));
+        void Stat(string name, long value) => _finalStats.Add(string.Create(CultureInfo.InvariantCulture, $"stat::{name}: {value}"));
         Stat("number_of_executed_units", execs);
         Stat("average_exec_per_sec", _status.ExecsPerSecond(execs));
         Stat("new_units_added", _newInputs);

@@ -8,8 +8,9 @@ namespace Kcov.Fuzzing.Supervisor;
 /// Status lines in libFuzzer's shape, on stderr as libFuzzer prints them, so that tools that
 /// parse libFuzzer logs parse ours:
 /// <c>#N\tNEW    cov: X ft: Y corp: A/Bb lim: L exec/s: E rss: RMb L: n/max MS: k Names-</c>.
+/// With a <see cref="LiveView"/> (stderr is a terminal) the same events go to the view instead.
 /// </summary>
-internal sealed class StatusPrinter(int verbosity)
+internal sealed class StatusPrinter(int verbosity, LiveView? live = null)
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private long _nextPulse = 2;
@@ -22,13 +23,26 @@ internal sealed class StatusPrinter(int verbosity)
     {
         if (verbosity <= 0)
             return;
-        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"#{execs}\t{what,-6} cov: {s.Cov} ft: {s.Features} corp: {s.CorpusCount}/{Size(s.CorpusBytes)} lim: {s.LengthLimit} exec/s: {ExecsPerSecond(execs)} rss: {rssMb}Mb{suffix}"));
+        string line = string.Create(CultureInfo.InvariantCulture,
+            $"#{execs}\t{what,-6} cov: {s.Cov} ft: {s.Features} corp: {s.CorpusCount}/{Size(s.CorpusBytes)} lim: {s.LengthLimit} exec/s: {ExecsPerSecond(execs)} rss: {rssMb}Mb{suffix}");
+        if (live is null)
+        {
+            Console.Error.WriteLine(line);
+            return;
+        }
+        live.Update(execs, ExecsPerSecond(execs), s, rssMb, Elapsed);
+        if (what != "pulse")
+            live.Log(Spectre.Console.Markup.Escape(line.Replace('\t', ' ')));
     }
 
-    /// <summary>A "pulse" line each time the execution count passes a power of two.</summary>
+    /// <summary>A "pulse" line each time the execution count passes a power of two (the view: every tick).</summary>
     public void MaybePulse(long execs, FuzzStats s, long rssMb)
     {
+        if (live is not null)
+        {
+            live.Update(execs, ExecsPerSecond(execs), s, rssMb, Elapsed);
+            return;
+        }
         if (execs < _nextPulse)
             return;
         while (_nextPulse <= execs)
@@ -38,8 +52,21 @@ internal sealed class StatusPrinter(int verbosity)
 
     public void Info(string text)
     {
-        if (verbosity > 0)
+        if (verbosity <= 0)
+            return;
+        if (live is null)
             Console.Error.WriteLine($"INFO: {text}");
+        else
+            live.Log(Spectre.Console.Markup.Escape(text));
+    }
+
+    /// <summary>A finding's report: printed now, or kept by the view until it closes.</summary>
+    public void Report(string summary, string text)
+    {
+        if (live is null)
+            Console.Error.Write(text);
+        else
+            live.Finding(summary, text);
     }
 
     private static string Size(long bytes) =>
