@@ -36,12 +36,15 @@ public static unsafe class CrashKindsHandTarget
                     hog.Add(new byte[64 << 20]);
             case "RSSX":
                 // Native memory the GC does not see: only the supervisor's RSS watch catches it.
-                while (true)
+                // 1 GiB, then wait to be killed (bounded, so a busy machine is not driven out of memory).
+                for (int i = 0; i < 64; i++)
                 {
                     nint p = Marshal.AllocHGlobal(16 << 20);
                     new Span<byte>((void*)p, 16 << 20).Fill(1);
                     s_leak.Add(p);
                 }
+                while (true)
+                    Thread.Sleep(10);
             case "HANG":
                 while (true)
                     Thread.Sleep(10);

@@ -23,6 +23,7 @@ public class SupervisorTests
 
         Assert.Equal(77, exit); // -error_exitcode: a crash was found
         var artifacts = Directory.GetFiles(dir["art"]).ToDictionary(f => File.ReadAllText(f), Path.GetFileName);
+        Assert.True(artifacts.Count == 6, $"artifacts: {string.Join(", ", artifacts.Keys)}\n{stderr}");
         Assert.Equal($"crash-{Sha1("THRW"u8.ToArray())}", artifacts["THRW"]);
         Assert.StartsWith("crash-", artifacts["SOVF"]);
         Assert.StartsWith("crash-", artifacts["FAIL"]);
