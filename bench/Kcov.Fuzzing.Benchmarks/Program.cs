@@ -1,13 +1,22 @@
+using Kcov.Fuzzing;
 using Kcov.Fuzzing.Benchmarks;
 
 // dotnet run -c Release --project bench/Kcov.Fuzzing.Benchmarks -- gcov|execs [repetitions]
 string what = args.Length > 0 ? args[0] : "";
-int repetitions = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 7;
+int repetitions = args.Length > 1 && int.TryParse(args[1], out int r) ? r : 7;
 switch (what)
 {
     case "gcov":
         WhyNotGcov.Run(repetitions);
         return 0;
+    case "execs":
+        ExecsPerSecond.Run(repetitions);
+        return 0;
+    case "roundtrip-executor":
+        return ExecsPerSecond.RoundTripExecutor(args[1]);
+    case "harness":
+        // This program as a fuzz harness of TinyTarget (the "whole harness" row of `execs`).
+        return Fuzzer.Run(args[1..], TinyTarget.Run);
     default:
         Console.Error.WriteLine("usage: Kcov.Fuzzing.Benchmarks gcov|execs [repetitions]");
         return 2;
