@@ -7,8 +7,8 @@ namespace Kcov.Benchmarks;
 /// pays inside a section, and the trace path inside a section against KCOV_ENABLE.
 /// A "user" thread holds the remote-enabled device, as in kcov.rst's example.
 /// </summary>
-[MemoryDiagnoser]
-public unsafe class RemoteBenchmarks
+[MemoryDiagnoser, MinColumn, MedianColumn]
+public class RemoteBenchmarks
 {
     private const int Calls = 1024;
     private const int Awaits = 64;
@@ -97,6 +97,7 @@ public unsafe class RemoteBenchmarks
 }
 
 /// <summary>The trace path on a thread in a remote section against one bound by KCOV_ENABLE.</summary>
+[MemoryDiagnoser, MinColumn, MedianColumn]
 public unsafe class SectionTracePathBenchmarks
 {
     private const int Calls = 1024;

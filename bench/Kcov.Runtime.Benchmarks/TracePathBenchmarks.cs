@@ -9,7 +9,7 @@ namespace Kcov.Benchmarks;
 /// Each benchmark runs <see cref="Calls"/> calls; ratios are against a loop of the same
 /// length that does only the loop's own work.
 /// </summary>
-[MemoryDiagnoser]
+[MemoryDiagnoser, MinColumn, MedianColumn]
 public class TracePathBenchmarks
 {
     private const int Calls = 1024;
