@@ -19,6 +19,17 @@ public static class Fuzzer
         return Run(args, FuzzTarget.From(target));
     }
 
+    /// <summary>
+    /// Fuzzes an async target; returns the process exit code. Its coverage is collected through a
+    /// kcov remote section under a common handle, so every await and child task is covered,
+    /// whichever thread it runs on.
+    /// </summary>
+    public static int Run(string[] args, Func<ReadOnlyMemory<byte>, Task> target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        return Run(args, FuzzTarget.From(target));
+    }
+
     internal static int Run(string[] args, FuzzTarget target)
     {
         ArgumentNullException.ThrowIfNull(args);

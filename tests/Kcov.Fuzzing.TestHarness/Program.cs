@@ -4,9 +4,11 @@ using Kcov.Fuzzing.TestHarness;
 // Usage: Kcov.Fuzzing.TestHarness <target> [libFuzzer flags] [corpus dirs | files]
 if (args.Length == 0)
 {
-    Console.Error.WriteLine("usage: Kcov.Fuzzing.TestHarness magic|crashkinds|maze|paths [libFuzzer flags]");
+    Console.Error.WriteLine("usage: Kcov.Fuzzing.TestHarness magic|asyncmagic|crashkinds|maze|paths [libFuzzer flags]");
     return 2;
 }
+if (args[0] == "asyncmagic")
+    return Fuzzer.Run(args[1..], AsyncMagicHandTarget.Run);
 Action<ReadOnlySpan<byte>> target = args[0] switch
 {
     "magic" => MagicHandTarget.Run,

@@ -18,9 +18,10 @@ public class SupervisorTests
         using var dir = new ScratchDirectory();
         foreach (var kind in new[] { "THRW", "SOVF", "FAIL", "OOMX", "RSSX", "HANG", "fine" })
             dir.Write($"seeds/{kind}", kind);
-        var (exit, _, stderr) = HarnessProcess.Run(dir.Path, "crashkinds", "-runs=2000", "-seed=1", "-timeout=1",
+        var (exit, _, stderr) = HarnessProcess.Run(dir.Path, "crashkinds", "-runs=2000", "-seed=1", "-timeout=3",
             "-rss_limit_mb=512", "-artifact_prefix=art/", "-print_final_stats=1", "-auto_dict=0", "corpus", "seeds");
 
+        // -timeout=3: RSSX must cross -rss_limit_mb before it could count as a hang, even on a busy machine.
         Assert.Equal(77, exit); // -error_exitcode: a crash was found
         var artifacts = Directory.GetFiles(dir["art"]).ToDictionary(f => File.ReadAllText(f), Path.GetFileName);
         Assert.True(artifacts.Count == 6, $"artifacts: {string.Join(", ", artifacts.Keys)}\n{stderr}");
@@ -57,6 +58,18 @@ public class SupervisorTests
 
         var fine = HarnessProcess.Run(dir.Path, "magic", dir.Write("fine", "hello"));
         Assert.Equal(0, fine.ExitCode);
+    }
+
+    [Fact]
+    public void AnAsyncHarnessFindsItsBugThroughRemoteSections()
+    {
+        using var dir = new ScratchDirectory();
+        var run = HarnessProcess.Run(dir.Path, "asyncmagic", "-runs=1500", "-seed=1", "corpus");
+        Assert.Equal(77, run.ExitCode);
+        string artifact = Assert.Single(Directory.GetFiles(dir.Path, "crash-*"));
+        Assert.Equal(0xCAFEF00Du, System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(File.ReadAllBytes(artifact)));
+        Assert.Contains("System.IO.InvalidDataException: async magic number reached", run.Stderr);
+        Assert.Contains("AsyncMagicHandTarget.cs:line", run.Stderr);
     }
 
     [Fact]

@@ -3,19 +3,41 @@ namespace Kcov.Fuzzing.Executor;
 /// <summary>
 /// Owns the kcov device of the fuzzing thread and runs the target under it: reset area[0],
 /// run, leave the trace in the area for the caller to read. Create, use and dispose it on one
-/// thread: KCOV_ENABLE binds the calling thread, and only that thread's code is recorded.
+/// thread: KCOV_ENABLE binds the calling thread, and only that thread's code is recorded. An
+/// async target is collected through remote sections instead (KCOV_REMOTE_ENABLE with a common
+/// handle; see <see cref="FuzzTarget.From(Func{ReadOnlyMemory{byte}, Task})"/>).
 /// </summary>
 internal sealed class TargetRunner : IDisposable
 {
+    /// <summary>Instance ids of common handles: unique per process, as the remote map wants.</summary>
+    private static int s_commonIds;
+
     private readonly FuzzTarget _target;
     private readonly KcovDevice _device;
     private readonly KcovArea _area;
+    private readonly int _areaWords;
+    private readonly ulong _commonHandle;
     private KcovMode _mode = KcovMode.TracePc;
 
     public TargetRunner(FuzzTarget target, int areaWords)
     {
         _target = target;
-        _device = KcovDevice.OpenEnabled(areaWords, KcovMode.TracePc, out _area);
+        _areaWords = areaWords;
+        _device = KcovDevice.Open();
+        try
+        {
+            _device.InitTrace(areaWords);
+            _area = _device.Map();
+            if (target.Remote)
+                _commonHandle = KcovAbi.RemoteHandle(KcovAbi.SubsystemCommon, (ulong)Interlocked.Increment(ref s_commonIds));
+            Enable(KcovMode.TracePc);
+        }
+        catch
+        {
+            _area?.Dispose();
+            _device.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The area's words; word 0 is the count of the last run.</summary>
@@ -46,8 +68,16 @@ internal sealed class TargetRunner : IDisposable
         if (mode == _mode)
             return;
         _device.Disable();
-        _device.Enable(mode);
+        Enable(mode);
         _mode = mode;
+    }
+
+    private void Enable(KcovMode mode)
+    {
+        if (_target.Remote)
+            _device.RemoteEnable(mode, (uint)_areaWords, [], _commonHandle);
+        else
+            _device.Enable(mode);
     }
 
     public void Dispose()
