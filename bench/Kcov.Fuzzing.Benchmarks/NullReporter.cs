@@ -8,7 +8,7 @@ namespace Kcov.Fuzzing.Benchmarks;
 internal sealed class NullReporter : IFuzzReporter
 {
     public void NewInput(byte[] input, string reason, string mutations, FuzzStats stats) { }
-    public void Crash(CrashReport report, byte[] input) { }
+    public void Crash(CrashReport report, byte[] input, long execs) { }
     public void Stats(FuzzStats stats) { }
     public void Inited(FuzzStats stats) { }
 }

@@ -17,7 +17,7 @@ internal sealed class RecordingReporter : IFuzzReporter
         _execs = stats.Execs;
     }
 
-    public void Crash(CrashReport report, byte[] input) => Crashes.Add((report, input, _execs));
+    public void Crash(CrashReport report, byte[] input, long execs) => Crashes.Add((report, input, execs));
     public void Stats(FuzzStats stats) => _execs = stats.Execs;
     public void Inited(FuzzStats stats) => _execs = stats.Execs;
 }

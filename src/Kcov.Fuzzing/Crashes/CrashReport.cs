@@ -104,10 +104,13 @@ internal sealed class CrashReport(ArtifactKind kind, string title, IReadOnlyList
 
     public static string Prefix(ArtifactKind kind) => kind switch { ArtifactKind.Timeout => "timeout", ArtifactKind.Oom => "oom", _ => "crash" };
 
+    /// <summary>Namespaces of the runtime's own frames (CoreLib's throw helpers live in Internal.*).</summary>
+    private static readonly string[] RuntimeNamespaces = ["System.", "Microsoft.", "Internal."];
+
     private static string MakeSignature(string what, List<string> methods)
     {
         // Skip the runtime's frames (ThrowHelper, Span indexers...) to reach the target's code.
-        var own = methods.Where(m => !m.StartsWith("System.", StringComparison.Ordinal) && !m.StartsWith("Microsoft.", StringComparison.Ordinal)).ToList();
+        var own = methods.Where(m => !RuntimeNamespaces.Any(ns => m.StartsWith(ns, StringComparison.Ordinal))).ToList();
         var top = (own.Count > 0 ? own : methods).Take(SignatureFrames);
         return string.Join(" <- ", top.Prepend(what));
     }

@@ -196,6 +196,6 @@ internal sealed class FuzzLoop
         if (error is OutOfMemoryException)
             GC.Collect();
         if (_reportedSignatures.Add(report.Signature))
-            _reporter.Crash(report, input.ToArray());
+            _reporter.Crash(report, input.ToArray(), _gate.TotalExecs);
     }
 }

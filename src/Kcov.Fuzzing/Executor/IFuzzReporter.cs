@@ -7,7 +7,10 @@ namespace Kcov.Fuzzing.Executor;
 internal interface IFuzzReporter
 {
     void NewInput(byte[] input, string reason, string mutations, FuzzStats stats);
-    void Crash(CrashReport report, byte[] input);
+    /// <param name="report">What went wrong.</param>
+    /// <param name="input">The input.</param>
+    /// <param name="execs">The campaign's executions when it was found.</param>
+    void Crash(CrashReport report, byte[] input, long execs);
     void Stats(FuzzStats stats);
     void Inited(FuzzStats stats);
 }

@@ -92,6 +92,17 @@ internal static class FuzzerFlags
         return text.ToString();
     }
 
+    /// <summary>The flags as a Markdown table: docs/fuzzing.md carries it, and a test keeps the two equal.</summary>
+    public static string MarkdownTable()
+    {
+        var text = new StringBuilder();
+        text.AppendLine("| flag | default | meaning |");
+        text.AppendLine("|---|---|---|");
+        foreach (var f in All)
+            text.AppendLine($"| `-{f.Name}` | {(f.Default.Length == 0 ? "" : $"`{f.Default}`")} | {(f.Extension ? "(Kcov.NET) " : "")}{f.Help.Replace("|", "\\|")} |");
+        return text.ToString();
+    }
+
     private static FuzzerFlag Int(string name, string dflt, string help, Action<FuzzerOptions, long> set,
         long min = 0, long max = int.MaxValue, bool extension = false) =>
         new(name, dflt, help, (o, text) =>

@@ -20,7 +20,7 @@ internal sealed class Artifacts(FuzzerOptions options, StatusPrinter status)
     public List<string> Written { get; } = [];
 
     /// <summary>Saves a finding unless its signature was already saved; returns the path, or null for a duplicate.</summary>
-    public string? Save(ArtifactKind kind, string signature, byte[] input, string reportText)
+    public string? Save(ArtifactKind kind, string signature, byte[] input, string reportText, long execs)
     {
         if (!_signatures.Add(signature))
             return null;
@@ -35,7 +35,8 @@ internal sealed class Artifacts(FuzzerOptions options, StatusPrinter status)
             : $"{options.ArtifactPrefix}{CrashReport.Prefix(kind)}-{CorpusDirectory.Sha1(input)}";
         AtomicFile.Write(path, input);
         Written.Add(path);
-        string written = $"artifact_prefix='{options.ArtifactPrefix}'; Test unit written to {path}{Environment.NewLine}";
+        string written = $"INFO: found after {execs} executions{Environment.NewLine}" +
+            $"artifact_prefix='{options.ArtifactPrefix}'; Test unit written to {path}{Environment.NewLine}";
         if (input.Length <= 4096)
             written += $"Base64: {Convert.ToBase64String(input)}{Environment.NewLine}";
         status.Report($"{CrashReport.Prefix(kind)}: {signature} -> {path}", reportText + written);

@@ -74,7 +74,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
                     deathsBetweenInputs = e.DeathInput is null && e.Executor.Killed != KillReason.Stop ? deathsBetweenInputs + 1 : 0;
                     if (deathsBetweenInputs >= MaxDeathsBetweenInputs)
                         throw new FuzzerUsageException($"the executor keeps dying outside of any input ({e.Death.Title}); the harness itself fails, run it on one input file to see why");
-                    OnDeath(e);
+                    OnDeath(e, pool.Block.TotalExecs);
                     if (!pool.Block.StopRequested && (options.Runs < 0 || pool.Block.TotalExecs < options.Runs))
                     {
                         _restartCount++;
@@ -132,7 +132,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
                 }
                 break;
             case MessageKind.Crash:
-                _artifacts.Save((Crashes.ArtifactKind)m.Numbers[0], m.Detail, m.Input, m.Text);
+                _artifacts.Save((Crashes.ArtifactKind)m.Numbers[0], m.Detail, m.Input, m.Text, m.Numbers[1]);
                 break;
             case MessageKind.Inited:
                 _latest = m.Stats;
@@ -146,7 +146,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
         }
     }
 
-    private void OnDeath(PoolEvent e)
+    private void OnDeath(PoolEvent e, long execs)
     {
         var report = e.Death!;
         if (e.DeathInput is null)
@@ -156,7 +156,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
             return;
         }
         _poison.Add(CorpusDirectory.Sha1(e.DeathInput));
-        _artifacts.Save(report.Kind, report.Signature, e.DeathInput, report.Render(e.DeathInput));
+        _artifacts.Save(report.Kind, report.Signature, e.DeathInput, report.Render(e.DeathInput), execs);
     }
 
     private void Tick(ExecutorPool pool)
