@@ -146,7 +146,7 @@ public class SupervisorTests
     private static string ReportOf(string stderr)
     {
         int start = stderr.IndexOf("==ERROR:", StringComparison.Ordinal);
-        int end = stderr.IndexOf("artifact_prefix=", start, StringComparison.Ordinal);
+        int end = stderr.IndexOf("INFO: found after", start, StringComparison.Ordinal);
         return stderr[start..(end < 0 ? stderr.Length : end)].Replace("\r", "");
     }
 
