@@ -9,15 +9,9 @@ internal sealed class RecordingReporter : IFuzzReporter
 {
     public List<(byte[] Input, string Reason, string Mutations)> NewInputs { get; } = [];
     public List<(CrashReport Report, byte[] Input, long AtExec)> Crashes { get; } = [];
-    private long _execs;
 
-    public void NewInput(byte[] input, string reason, string mutations, FuzzStats stats)
-    {
-        NewInputs.Add((input, reason, mutations));
-        _execs = stats.Execs;
-    }
-
+    public void NewInput(byte[] input, string reason, string mutations, FuzzStats stats) => NewInputs.Add((input, reason, mutations));
     public void Crash(CrashReport report, byte[] input, long execs) => Crashes.Add((report, input, execs));
-    public void Stats(FuzzStats stats) => _execs = stats.Execs;
-    public void Inited(FuzzStats stats) => _execs = stats.Execs;
+    public void Stats(FuzzStats stats) { }
+    public void Inited(FuzzStats stats) { }
 }

@@ -69,7 +69,7 @@ internal sealed class FuzzLoop
         {
             var input = seed.Length > _maxLen ? seed[.._maxLen] : seed;
             _lengthLimit = Math.Max(_lengthLimit, Math.Min(input.Length, _maxLen));
-            if (!Execute(input, "", quiet: true))
+            if (!Execute(input, InputOrigin.Seed))
                 return false;
         }
         _reporter.Inited(Stats);
@@ -97,7 +97,7 @@ internal sealed class FuzzLoop
                 parent.AsSpan(0, size).CopyTo(_buffer);
             }
             size = _dispatcher.Mutate(_buffer, size, Math.Max(size, _lengthLimit));
-            if (!Execute(_buffer.AsSpan(0, size), null, quiet: false))
+            if (!Execute(_buffer.AsSpan(0, size), InputOrigin.Mutation))
                 return;
             ControlLength();
             if (_sinceStats.ElapsedMilliseconds >= 1000)
@@ -108,12 +108,8 @@ internal sealed class FuzzLoop
         }
     }
 
-    /// <summary>
-    /// Runs one input and offers it to the corpus. <paramref name="mutations"/> is the "MS:" text;
-    /// null means "ask the dispatcher" (computed only when the input is kept).
-    /// Returns false when the budget is spent.
-    /// </summary>
-    public bool Execute(ReadOnlySpan<byte> input, string? mutations, bool quiet)
+    /// <summary>Runs one input and offers it to the corpus; false when the budget is spent.</summary>
+    public bool Execute(ReadOnlySpan<byte> input, InputOrigin origin)
     {
         if (!_gate.TryBegin(input))
             return false;
@@ -132,9 +128,9 @@ internal sealed class FuzzLoop
             _lastProgress = Execs;
             _hintsPending.Enqueue(info);
             // Seeds and inputs from other executors are already on disk: only findings are reported.
-            if (!quiet)
+            if (origin != InputOrigin.Seed)
                 _reporter.NewInput(info.Data, outcome == InputCorpus.Outcome.New ? "NEW" : "REDUCE",
-                    mutations ?? _dispatcher.LastSequence(), Stats);
+                    origin == InputOrigin.CmpHint ? "CmpHints-" : _dispatcher.LastSequence(), Stats);
         }
         return true;
     }
@@ -165,7 +161,7 @@ internal sealed class FuzzLoop
         }
         Execs++;
         foreach (var candidate in candidates)
-            if (!Execute(candidate, "CmpHints-", quiet: false))
+            if (!Execute(candidate, InputOrigin.CmpHint))
                 return false;
         return true;
     }
@@ -175,7 +171,7 @@ internal sealed class FuzzLoop
         while (Incoming.TryDequeue(out var input))
         {
             var clipped = input.Length > _maxLen ? input[.._maxLen] : input;
-            if (!Execute(clipped, "", quiet: true))
+            if (!Execute(clipped, InputOrigin.Seed))
                 return false;
         }
         return true;
