@@ -4,7 +4,7 @@ using Kcov.Fuzzing.TestHarness;
 // Usage: Kcov.Fuzzing.TestHarness <target> [libFuzzer flags] [corpus dirs | files]
 if (args.Length == 0)
 {
-    Console.Error.WriteLine("usage: Kcov.Fuzzing.TestHarness magic|asyncmagic|crashkinds|maze|paths [libFuzzer flags]");
+    Console.Error.WriteLine("usage: Kcov.Fuzzing.TestHarness magic|asyncmagic|crashkinds|maze|paths|noisy [libFuzzer flags]");
     return 2;
 }
 if (args[0] == "asyncmagic")
@@ -15,6 +15,7 @@ Action<ReadOnlySpan<byte>> target = args[0] switch
     "crashkinds" => CrashKindsHandTarget.Run,
     "maze" => MazeHandTarget.Run,
     "paths" => ManyPathsHandTarget.Run,
+    "noisy" => NoisyHandTarget.Run,
     _ => throw new ArgumentException($"unknown target '{args[0]}'"),
 };
 return Fuzzer.Run(args[1..], target);
