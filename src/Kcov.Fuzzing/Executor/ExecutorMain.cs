@@ -17,6 +17,9 @@ internal static class ExecutorMain
 
     public static int Run(FuzzerOptions options, FuzzTarget target, string spec)
     {
+        // Ctrl-C in a terminal reaches the whole process group: the supervisor decides when we
+        // stop (the control block's stop word), or an input would look like it crashed.
+        Console.CancelKeyPress += (_, e) => e.Cancel = true;
         string[] parts = spec.Split('|');
         int slot = int.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture);
         using var channel = Channel.Connect(parts[0]);

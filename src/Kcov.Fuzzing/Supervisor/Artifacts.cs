@@ -33,7 +33,7 @@ internal sealed class Artifacts(FuzzerOptions options, StatusPrinter status)
         string path = options.ExactArtifactPath.Length > 0 && Written.Count == 0
             ? options.ExactArtifactPath
             : $"{options.ArtifactPrefix}{CrashReport.Prefix(kind)}-{CorpusDirectory.Sha1(input)}";
-        AtomicFile.Write(path, input);
+        AtomicFile.WriteDurable(path, input);
         Written.Add(path);
         string written = $"INFO: found after {execs} executions{Environment.NewLine}" +
             $"artifact_prefix='{options.ArtifactPrefix}'; Test unit written to {path}{Environment.NewLine}";

@@ -43,6 +43,10 @@ internal sealed class MergeCampaign(FuzzerOptions options, IReadOnlyList<string>
                     features[index] = e.Message.Features;
                     next = index + 1;
                 }
+                else if (e.Death is not null && e.DeathInput is null)
+                {
+                    throw new FuzzerUsageException($"the executor died outside of any input ({e.Death.Title}); the harness itself fails, run it on one input file to see why");
+                }
                 else if (e.Death is not null && next < inputs.Count)
                 {
                     status.Info($"merge: input {next} ({inputs[next].Length} bytes) killed the executor ({e.Death.Title}); skipped");

@@ -45,6 +45,8 @@ internal sealed class MinimizeCampaign(FuzzerOptions options, string inputPath)
                 }
                 else if (e.Death is not null)
                 {
+                    if (e.DeathInput is null)
+                        throw new FuzzerUsageException($"the executor died outside of any input ({e.Death.Title}); the harness itself fails, run it on '{inputPath}' to see why");
                     if (signature.Length == 0)
                     {
                         signature = e.Death.Signature;
@@ -68,7 +70,7 @@ internal sealed class MinimizeCampaign(FuzzerOptions options, string inputPath)
         string path = options.ExactArtifactPath.Length > 0
             ? options.ExactArtifactPath
             : $"{options.ArtifactPrefix}minimized-from-{CorpusDirectory.Sha1(original)}";
-        AtomicFile.Write(path, best);
+        AtomicFile.WriteDurable(path, best);
         Console.Error.Write(reportText);
         status.Info($"CRASH_MIN: minimized {original.Length} -> {best.Length} bytes, signature {signature}");
         status.Info($"CRASH_MIN: written to {path}; reproduce with the harness and this file as its argument");
