@@ -25,9 +25,7 @@ public static class KeywordTarget
             case "list":
                 break;
             case "detonate":
-                if (argument.Length > 0)
-                    throw new InvalidOperationException($"planted bug: 'detonate {argument}' was executed");
-                break;
+                throw new InvalidOperationException($"planted bug: 'detonate {argument}' was executed");
         }
     }
 }

@@ -18,7 +18,8 @@ namespace Kcov.Fuzzing.Executor;
 /// </summary>
 internal sealed class FuzzLoop
 {
-    private const int LengthControlPatience = 2000;
+    /// <summary>libFuzzer's -len_control default: executions without progress per log2 of the limit.</summary>
+    private const int LengthControlRate = 100;
 
     private readonly FuzzerOptions _options;
     private readonly TargetRunner _runner;
@@ -125,7 +126,9 @@ internal sealed class FuzzLoop
         var info = Corpus.Offer(input, features, out var outcome);
         if (info is not null)
         {
-            _lastProgress = Execs;
+            // Progress, for the length control, is new signal; a smaller input for known signal is not.
+            if (outcome == InputCorpus.Outcome.New)
+                _lastProgress = Execs;
             _hintsPending.Enqueue(info);
             // Seeds and inputs from other executors are already on disk: only findings are reported.
             if (origin != InputOrigin.Seed)
@@ -177,12 +180,15 @@ internal sealed class FuzzLoop
         return true;
     }
 
-    /// <summary>libFuzzer's -len_control, simply: grow the length limit when progress stalls.</summary>
+    /// <summary>
+    /// libFuzzer's -len_control: small inputs first; the length limit grows (by its log) once
+    /// LengthControlRate * log2(limit) executions have found nothing new.
+    /// </summary>
     private void ControlLength()
     {
-        if (_lengthLimit >= _maxLen || Execs - _lastProgress < LengthControlPatience)
+        if (_lengthLimit >= _maxLen || Execs - _lastProgress < LengthControlRate * Math.Log2(_lengthLimit))
             return;
-        _lengthLimit = Math.Min(_maxLen, _lengthLimit + Math.Max(1, _lengthLimit / 4));
+        _lengthLimit = Math.Min(_maxLen, _lengthLimit + Math.Max(1, (int)Math.Log2(_lengthLimit)));
         _lastProgress = Execs;
     }
 
