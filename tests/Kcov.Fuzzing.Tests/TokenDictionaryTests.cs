@@ -39,12 +39,23 @@ public class TokenDictionaryTests
     public void LiteralsComeOnlyFromAssembliesThatReferenceTheRuntime()
     {
         // The test harness references Kcov.Runtime (hand-instrumented targets); Kcov.Fuzzing does
-        // too, but it is the fuzzer, not a target.
-        var tokens = TokenDictionary.FromInstrumentedAssemblies(AppContext.BaseDirectory)
+        // too, but it is the fuzzer, not a target; xunit does not.
+        string dir = AppContext.BaseDirectory;
+        string[] files = ["Kcov.Fuzzing.TestHarness.dll", "Kcov.Fuzzing.dll", "xunit.assert.dll", "Kcov.Fuzzing.TestHarness.runtimeconfig.json"];
+        var tokens = TokenDictionary.FromAssemblies(files.Select(f => Path.Combine(dir, f)))
             .Select(t => System.Text.Encoding.UTF8.GetString(t)).ToList();
         Assert.Contains("planted exception", tokens);
         // A literal of Kcov.Fuzzing (a thread name), built at run time so this assembly has no copy.
         string fuzzerLiteral = string.Join("-", "kcov", "fuzz", "channel");
         Assert.DoesNotContain(fuzzerLiteral, tokens);
+        Assert.Equal(tokens.Count, tokens.Distinct().Count());
+    }
+
+    [Fact]
+    public void LoadedAssembliesAreTheOnesRead()
+    {
+        // This test assembly references the runtime and is loaded; its literals are there.
+        var tokens = TokenDictionary.FromLoadedAssemblies().Select(t => System.Text.Encoding.UTF8.GetString(t)).ToList();
+        Assert.Contains("a loaded literal", tokens);
     }
 }

@@ -33,7 +33,7 @@ internal static class ExecutorMain
         int seed = (int)start.Numbers[1];
         var gate = new ExecutionGate(block, slot, -1);
         var reporter = new ChannelReporter(channel);
-        var tokens = LoadTokens(options);
+        var tokens = options.DictionaryPath.Length > 0 ? TokenDictionary.Parse(options.DictionaryPath) : [];
         var loop = new FuzzLoop(options, runner, gate, reporter, seed, block.MaxLen, tokens);
 
         // The supervisor's later messages; its death (EOF) ends this process: nobody would
@@ -74,14 +74,6 @@ internal static class ExecutorMain
         Volatile.Write(ref finished, true);
         channel.Send(new Message { Kind = MessageKind.Done, Stats = loop.Stats });
         return 0;
-    }
-
-    private static List<byte[]> LoadTokens(FuzzerOptions options)
-    {
-        var tokens = options.DictionaryPath.Length > 0 ? TokenDictionary.Parse(options.DictionaryPath) : [];
-        if (options.AutoDictionary)
-            tokens.AddRange(TokenDictionary.FromInstrumentedAssemblies(AppContext.BaseDirectory));
-        return tokens;
     }
 
     /// <summary>-merge=1: features of each input from the start index on, one message per input.</summary>

@@ -28,6 +28,7 @@ internal sealed class FuzzLoop
     private readonly Random _random;
     private readonly Signal _signal = new();
     private readonly MutationDispatcher _dispatcher;
+    private readonly MutationContext _context;
     private readonly Queue<InputInfo> _hintsPending = new();
     private readonly HashSet<string> _reportedSignatures = [];
     private readonly byte[] _buffer;
@@ -47,8 +48,8 @@ internal sealed class FuzzLoop
         _maxLen = maxLen;
         _buffer = new byte[maxLen];
         _lengthLimit = Math.Min(maxLen, 8);
-        var context = new MutationContext(_random, tokens, () => Corpus.Count == 0 ? null : Corpus.Pick(_random).Data);
-        _dispatcher = new MutationDispatcher(context, options.MutateDepth, options.CrossOver);
+        _context = new MutationContext(_random, tokens, () => Corpus.Count == 0 ? null : Corpus.Pick(_random).Data);
+        _dispatcher = new MutationDispatcher(_context, options.MutateDepth, options.CrossOver);
     }
 
     public InputCorpus Corpus { get; } = new();
@@ -80,6 +81,9 @@ internal sealed class FuzzLoop
     /// <summary>Fuzzes until -runs are used up or a stop is asked.</summary>
     public void Fuzz()
     {
+        // After the seeds ran, the target's assemblies are loaded: their literals are the auto dictionary.
+        if (_options.AutoDictionary)
+            _context.AddTokens(TokenDictionary.FromLoadedAssemblies());
         while (!_gate.StopRequested)
         {
             if (!DrainIncoming())

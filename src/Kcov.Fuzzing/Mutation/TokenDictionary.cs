@@ -69,15 +69,24 @@ internal static class TokenDictionary
     }
 
     /// <summary>
-    /// The string literals (ldstr) of the instrumented assemblies next to the harness (those that
+    /// The string literals (ldstr) of the instrumented assemblies loaded in this process (those that
     /// reference Kcov.Runtime), as UTF-8 tokens: the .NET stand-in for libFuzzer's strcmp hooks,
-    /// since a keyword compared by string.Equals runs in CoreLib, which is not instrumented.
+    /// since a keyword compared by string.Equals runs in CoreLib, which is not instrumented. Called
+    /// once the target has run, so the assemblies it uses are loaded, and only those: a library that
+    /// sits next to the harness but is not used would only dilute the dictionary.
     /// </summary>
-    public static List<byte[]> FromInstrumentedAssemblies(string directory, int maxTokens = 10_000)
+    public static List<byte[]> FromLoadedAssemblies() =>
+        FromAssemblies(AppDomain.CurrentDomain.GetAssemblies()
+            .Where(a => !a.IsDynamic && a.Location.Length > 0)
+            .Select(a => a.Location)
+            .Order(StringComparer.Ordinal));
+
+    /// <summary>The literals of those of <paramref name="paths"/> that reference Kcov.Runtime.</summary>
+    public static List<byte[]> FromAssemblies(IEnumerable<string> paths, int maxTokens = 10_000)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var tokens = new List<byte[]>();
-        foreach (var path in Directory.EnumerateFiles(directory, "*.dll").Order(StringComparer.Ordinal))
+        foreach (var path in paths)
         {
             if (OwnAssemblies.Contains(Path.GetFileName(path)))
                 continue;
@@ -98,9 +107,9 @@ internal static class TokenDictionary
                     handle = md.GetNextHandle(handle);
                 }
             }
-            catch (BadImageFormatException)
+            catch (Exception e) when (e is BadImageFormatException or IOException or UnauthorizedAccessException)
             {
-                // A native library next to the harness: not ours to read.
+                // Not a readable .NET assembly: nothing to take from it.
             }
         }
         return tokens;
