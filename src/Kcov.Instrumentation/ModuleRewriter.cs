@@ -76,7 +76,7 @@ internal static class ModuleRewriter
         if (symbols == Symbols.Embedded)
         {
             parameters.WriteSymbols = true;
-            parameters.SymbolWriterProvider = new EmbeddedPortablePdbWriterProvider();
+            parameters.SymbolWriterProvider = new EmbeddedPdbWriterProvider();
         }
         else if (symbols == Symbols.Beside)
         {

@@ -13,11 +13,43 @@ internal sealed class SourceLocator
 {
     private readonly (int Offset, SequencePoint Point)[] _points;
 
-    /// <summary>Snapshots the sequence points; call before the body changes (offsets are the original ones until it is written).</summary>
-    public SourceLocator(MethodDefinition method) =>
-        _points = method.DebugInformation.HasSequencePoints
-            ? [.. method.DebugInformation.SequencePoints.Select(p => (p.Offset, p)).OrderBy(p => p.Offset)]
-            : [];
+    /// <summary>
+    /// Snapshots the sequence points; call before the body changes (offsets are the original ones until it is written).
+    /// An async or iterator kickoff method has none: its sites take the first line of its state machine's MoveNext,
+    /// the method's opening brace.
+    /// </summary>
+    public SourceLocator(MethodDefinition method)
+    {
+        if (method.DebugInformation.HasSequencePoints)
+            _points = [.. method.DebugInformation.SequencePoints.Select(p => (p.Offset, p)).OrderBy(p => p.Offset)];
+        else
+            _points = FirstLineOf(method, depth: 0) is { } first ? [(0, first)] : [];
+    }
+
+    /// <summary>
+    /// Where code without sequence points of its own belongs: a kickoff method to its state machine's first
+    /// line, compiler plumbing (SetStateMachine, IEnumerator members...) to the user method it was generated for.
+    /// </summary>
+    private static SequencePoint? FirstLineOf(MethodDefinition method, int depth)
+    {
+        if (method.DebugInformation.SequencePoints.FirstOrDefault(p => !p.IsHidden) is { } own)
+            return own;
+        if (depth > 2)
+            return null;
+        if (StateMachineOf(method)?.Methods.FirstOrDefault(m => m.Name == "MoveNext") is { } moveNext)
+            return FirstLineOf(moveNext, depth + 1);
+        var (ownerType, ownerName) = CodeOwner.Of(method);
+        if (ownerType == method.DeclaringType && ownerName == method.Name)
+            return null;
+        return ownerType.Methods.Where(m => m.Name == ownerName && m != method)
+            .Select(m => FirstLineOf(m, depth + 1)).FirstOrDefault(p => p is not null);
+    }
+
+    private static TypeDefinition? StateMachineOf(MethodDefinition method) =>
+        method.CustomAttributes
+            .Where(a => a.AttributeType.Name.EndsWith("StateMachineAttribute", StringComparison.Ordinal) && a.ConstructorArguments.Count == 1)
+            .Select(a => a.ConstructorArguments[0].Value as TypeReference)
+            .FirstOrDefault(t => t is not null)?.Resolve();
 
     public (Document? Document, int Line, int Column) Locate(int offset)
     {

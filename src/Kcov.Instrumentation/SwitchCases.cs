@@ -1,5 +1,6 @@
 using Mono.Cecil;
 using Mono.Cecil.Cil;
+using Mono.Cecil.Rocks;
 
 namespace Kcov.Instrumentation;
 
@@ -95,6 +96,7 @@ internal sealed class SwitchCases
         il.Emit(OpCodes.Blt, loop);
         il.Emit(OpCodes.Ldloc, array);
         il.Emit(OpCodes.Ret);
+        make.Body.OptimizeMacros();
         _type!.Methods.Add(make);
 
         var cctor = new MethodDefinition(".cctor", MethodAttributes.Private | MethodAttributes.Static | MethodAttributes.HideBySig
