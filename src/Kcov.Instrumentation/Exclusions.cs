@@ -66,7 +66,10 @@ internal sealed class Exclusions
 
         if (_excludeSource.Length > 0)
         {
-            string? source = SourceOf(method) ?? ownerType.Methods.Where(m => m.Name == ownerMethod).Select(SourceOf).FirstOrDefault(s => s is not null);
+            // Code without sequence points (implicit constructors, plumbing) is in the file of its user method, else of its type.
+            string? source = SourceOf(method)
+                ?? ownerType.Methods.Where(m => m.Name == ownerMethod).Select(SourceOf).FirstOrDefault(s => s is not null)
+                ?? ownerType.Methods.Select(SourceOf).FirstOrDefault(s => s is not null);
             if (source is not null && _excludeSource.Any(p => p.IsMatch(source)))
                 return true;
         }

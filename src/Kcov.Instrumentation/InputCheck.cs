@@ -39,7 +39,9 @@ internal static class InputCheck
         long end = headers.SectionHeaders.Select(s => (long)s.PointerToRawData + s.SizeOfRawData).DefaultIfEmpty(0).Max();
         if (end > bytes.Length)
             throw new InstrumentationException($"'{path}' is truncated: its sections end at byte {end} but the file has {bytes.Length}; rebuild or copy it again.");
-        if ((headers.CorHeader.Flags & CorFlags.ILOnly) == 0)
+        // ReadyToRun images clear ILOnly too, but keep all their IL: those can be instrumented (their native code is dropped).
+        bool readyToRun = headers.CorHeader.ManagedNativeHeaderDirectory.Size > 0;
+        if ((headers.CorHeader.Flags & CorFlags.ILOnly) == 0 && !readyToRun)
             throw new InstrumentationException($"'{path}' is a mixed-mode assembly (native code inside, e.g. C++/CLI); kcov instruments IL-only assemblies.");
         return bytes;
     }

@@ -30,6 +30,12 @@ internal static class ModuleRewriter
         var inputMvid = module.Mvid;
         uint moduleId = SiteId.ModuleIdFor(name, inputMvid);
 
+        if ((module.Attributes & ModuleAttributes.ILOnly) == 0)
+        {
+            // Only ReadyToRun images get here (InputCheck refuses mixed-mode ones): the rewritten image has IL alone.
+            module.Attributes = (module.Attributes | ModuleAttributes.ILOnly) & ~ModuleAttributes.ILLibrary;
+            warnings.Add($"{name}: its ReadyToRun native code was dropped; the JIT compiles the instrumented IL instead.");
+        }
         if ((module.Attributes & ModuleAttributes.StrongNameSigned) != 0)
         {
             module.Attributes &= ~ModuleAttributes.StrongNameSigned;

@@ -20,14 +20,14 @@ internal static class Snippet
 
     /// <summary>Compiles <paramref name="source"/> into <paramref name="directory"/>/<paramref name="name"/>.dll with a portable PDB.</summary>
     public static string Compile(string source, string directory, string name = "Snippet", bool embedPdb = false,
-        OptimizationLevel optimization = OptimizationLevel.Release, IEnumerable<MetadataReference>? references = null)
+        OptimizationLevel optimization = OptimizationLevel.Release, bool referenceAssembly = false)
     {
         Directory.CreateDirectory(directory);
         string sourcePath = Path.Combine(directory, name + ".cs");
         File.WriteAllText(sourcePath, source);
         var tree = CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(LanguageVersion.Latest), path: sourcePath,
             encoding: System.Text.Encoding.UTF8);
-        var compilation = CSharpCompilation.Create(name, [tree], References.Value.AddRange(references ?? []),
+        var compilation = CSharpCompilation.Create(name, [tree], References.Value,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, optimizationLevel: optimization,
                 allowUnsafe: true, deterministic: true, nullableContextOptions: NullableContextOptions.Disable));
         string dll = Path.Combine(directory, name + ".dll");
@@ -35,13 +35,12 @@ internal static class Snippet
         using var peStream = new MemoryStream();
         using var pdbStream = new MemoryStream();
         var emit = new EmitOptions(debugInformationFormat: embedPdb ? DebugInformationFormat.Embedded : DebugInformationFormat.PortablePdb,
-            pdbFilePath: embedPdb ? null : pdb);
-        var result = compilation.Emit(peStream, embedPdb ? null : pdbStream, options: emit,
-            embeddedTexts: null);
+            pdbFilePath: embedPdb ? null : pdb, metadataOnly: referenceAssembly, includePrivateMembers: !referenceAssembly);
+        var result = compilation.Emit(peStream, embedPdb || referenceAssembly ? null : pdbStream, options: emit);
         if (!result.Success)
             throw new InvalidOperationException("snippet does not compile:\n" + string.Join("\n", result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)));
         File.WriteAllBytes(dll, peStream.ToArray());
-        if (!embedPdb)
+        if (!embedPdb && !referenceAssembly)
             File.WriteAllBytes(pdb, pdbStream.ToArray());
         return dll;
     }
