@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Xml;
 
 namespace Kcov.Coverage.Reports;
@@ -16,8 +17,16 @@ public static class CoberturaWriter
     /// <param name="timestamp">Seconds since the Unix epoch to record; pass a fixed value for reproducible files.</param>
     public static void Write(CoverageData data, TextWriter output, long timestamp)
     {
-        var settings = new XmlWriterSettings { Indent = true, NewLineChars = "\n", OmitXmlDeclaration = false };
-        using var xml = XmlWriter.Create(output, settings);
+        // Through UTF-8 bytes, so the declaration says utf-8 whatever the TextWriter's own encoding.
+        var bytes = new MemoryStream();
+        var settings = new XmlWriterSettings { Indent = true, NewLineChars = "\n", Encoding = new UTF8Encoding(false) };
+        using (var xml = XmlWriter.Create(bytes, settings))
+            WriteDocument(xml, data, timestamp);
+        output.Write(Encoding.UTF8.GetString(bytes.ToArray()));
+    }
+
+    private static void WriteDocument(XmlWriter xml, CoverageData data, long timestamp)
+    {
         xml.WriteStartDocument();
         xml.WriteDocType("coverage", null, "http://cobertura.sourceforge.net/xml/coverage-04.dtd", null);
         var all = Lines(data.Methods);
