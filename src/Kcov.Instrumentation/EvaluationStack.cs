@@ -156,7 +156,7 @@ internal sealed class EvaluationStack
                     return false;
                 if (newobj)
                     Push(TypeKinds.Of(callee.DeclaringType));
-                else if (callee.ReturnType.MetadataType != MetadataType.Void)
+                else if (!IsVoid(callee.ReturnType))
                     Push(TypeKinds.Of(callee.ReturnType, callee.DeclaringType, callee as GenericInstanceMethod));
                 return true;
             }
@@ -165,12 +165,13 @@ internal sealed class EvaluationStack
                 var site = (CallSite)operand;
                 if (!Pop(site.Parameters.Count + 1 + (site.HasThis && !site.ExplicitThis ? 1 : 0)))
                     return false;
-                if (site.ReturnType.MetadataType != MetadataType.Void)
+                if (!IsVoid(site.ReturnType))
                     Push(TypeKinds.Of(site.ReturnType));
                 return true;
             }
             case Code.Ret:
-                return Pop(method.ReturnType.MetadataType == MetadataType.Void ? 0 : 1);
+                // ECMA-335 III.3.56: only the return value may be left. Anything else means the simulation went wrong.
+                return stack.Count == (IsVoid(method.ReturnType) ? 0 : 1) && Pop(stack.Count);
             case Code.Ldfld:
             {
                 var field = (FieldReference)operand;
@@ -272,6 +273,14 @@ internal sealed class EvaluationStack
         if (instruction.OpCode.StackBehaviourPush != StackBehaviour.Push0)
             return false;
         return Pop(PopCount(instruction.OpCode.StackBehaviourPop));
+    }
+
+    /// <summary>void, also behind modifiers (an init accessor returns <c>void modreq(IsExternalInit)</c>).</summary>
+    private static bool IsVoid(TypeReference type)
+    {
+        while (type is IModifierType modified)
+            type = modified.ElementType;
+        return type.MetadataType == MetadataType.Void;
     }
 
     private static bool PopPush(List<StackSlot> stack, Instruction instruction, StackKind kind)

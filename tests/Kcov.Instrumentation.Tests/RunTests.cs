@@ -95,6 +95,17 @@ public sealed class RunTests(SamplesFixture samples) : IClassFixture<SamplesFixt
     }
 
     [Fact]
+    public void EveryMethodOfTheSamplesIsTypedForTraceCmp() => Assert.Equal(0, samples.Result.Statistics.UntypedMethods);
+
+    [Fact]
+    public void ComparisonAfterACallToAnInitAccessorIsTraced()
+    {
+        var method = samples.Assembly.GetType("Settings")!.GetMethod("IsDefaultPort")!;
+        var records = Recorder.Cmps(() => Assert.Equal(true, method.Invoke(null, [8080])));
+        Assert.Equal((Size4 | Const, 8080UL, 8080UL), (records.Single().Type, records.Single().Arg1, records.Single().Arg2));
+    }
+
+    [Fact]
     public void SwitchRecordsOneConstRecordPerCase()
     {
         var records = Recorder.Cmps(() => samples.Call("Switch", 2));

@@ -130,5 +130,13 @@ internal static class Samples
             public abstract int Area();
             public extern static int External();
         }
+
+        public sealed class Settings
+        {
+            public int Port { get; init; }
+
+            // An init accessor returns `void modreq(IsExternalInit)`: still void to the stack simulator.
+            public static bool IsDefaultPort(int port) => new Settings { Port = port }.Port == 8080;
+        }
         """;
 }
