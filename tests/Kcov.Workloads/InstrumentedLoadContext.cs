@@ -1,14 +1,14 @@
 using System.Reflection;
 using System.Runtime.Loader;
 
-namespace Kcov.Instrumentation.Tests;
+namespace Kcov.Workloads;
 
 /// <summary>
 /// Loads instrumented assemblies from a directory, each name to its file there, and everything else
 /// (Kcov.Runtime above all) from the default context, so that instrumented code traces into the very
 /// Kcov.Runtime whose device the test enabled.
 /// </summary>
-internal sealed class InstrumentedLoadContext : AssemblyLoadContext
+public sealed class InstrumentedLoadContext : AssemblyLoadContext
 {
     private readonly Dictionary<string, string> _files;
 
