@@ -55,6 +55,20 @@ public sealed partial class KcovDevice
     public void Disable() =>
         Check(IoctlChecked(KcovAbi.Disable, 0, out var why), "KCOV_DISABLE", why);
 
+    /// <summary>
+    /// KCOV_REMOTE_ENABLE: collect, in <paramref name="mode"/>, the coverage of remote sections
+    /// started with any of <paramref name="handles"/> (global handles, e.g.
+    /// <c>KcovAbi.RemoteHandle(KcovAbi.SubsystemUsb, 1)</c>) or with <paramref name="commonHandle"/>
+    /// (<c>KcovAbi.RemoteHandle(KcovAbi.SubsystemCommon, id)</c>, or 0 for none), which becomes
+    /// the calling flow's <see cref="Remote.CommonHandle"/>. Each section writes an area of
+    /// <paramref name="areaSize"/> words, appended to this device's area when it stops.
+    /// </summary>
+    public void RemoteEnable(KcovMode mode, uint areaSize, ReadOnlySpan<ulong> handles, ulong commonHandle = 0)
+    {
+        var arg = new KcovRemoteArg((uint)mode, areaSize, commonHandle, handles.ToArray());
+        Check(IoctlChecked(KcovAbi.RemoteEnable, arg.ToBytes(), out var why), "KCOV_REMOTE_ENABLE", why);
+    }
+
     private static void Check(int result, string operation, string? why)
     {
         if (result < 0)

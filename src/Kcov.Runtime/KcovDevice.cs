@@ -13,8 +13,9 @@ namespace Kcov;
 /// Enable/disable may repeat, one thread at a time, in either mode.
 /// <para>
 /// Reference count (kcov's refcount): one for the open descriptor, one for the thread
-/// bound by KCOV_ENABLE (another thread cannot unwire it, so it lives until disable or
-/// thread end). The area is freed, and its shared name removed, at the last reference.
+/// bound by KCOV_ENABLE or KCOV_REMOTE_ENABLE (another thread cannot unwire it, so it lives
+/// until disable or thread end), one for each remote section and each thread running part
+/// of one. The area is freed, and its shared name removed, at the last reference.
 /// </para>
 /// Both faces of the device, the ioctl-shaped <see cref="Ioctl(uint, ulong)"/> that returns a
 /// negative errno and the exception-throwing methods in KcovDevice.Api.cs, go through
@@ -25,7 +26,11 @@ public sealed unsafe partial class KcovDevice : IDisposable
     private int _refcount = 1;
     private int _closed;
 
-    /// <summary>kcov->lock: guards _mode, _size, _area, _t, _remote, _remoteSize, _sequence, and the Kcov field of bound tasks.</summary>
+    /// <summary>
+    /// kcov->lock: guards _mode, _size, _area, _t, _remote, _remoteSize, _sequence, and the Kcov
+    /// field of bound tasks. For a remote device, _mode, _remoteSize and _sequence are also read
+    /// under RemoteMap.Lock alone (kcov_remote_start): whoever resets a remote device holds both.
+    /// </summary>
     private readonly object _lock = new();
 
     private int _mode = KcovTask.ModeDisabled;
@@ -37,6 +42,10 @@ public sealed unsafe partial class KcovDevice : IDisposable
     private KcovTask? _t;
     /// <summary>Incremented at every disable, so remote sections started before it are dropped.</summary>
     private int _sequence = 1;
+    /// <summary>Collecting from remote sections (KCOV_REMOTE_ENABLE) rather than from _t itself.</summary>
+    private bool _remote;
+    /// <summary>Size in words of the area each remote section writes.</summary>
+    private uint _remoteSize;
 
     private KcovDevice() { }
 
@@ -68,6 +77,25 @@ public sealed unsafe partial class KcovDevice : IDisposable
 
     /// <summary>The reference count, for tests and diagnostics.</summary>
     internal int RefCount => Volatile.Read(ref _refcount);
+
+    /// <summary>kcov's name of the descriptor state (DISABLED, INIT, TRACE_PC, TRACE_CMP), for tests and diagnostics.</summary>
+    internal string State
+    {
+        get
+        {
+            lock (_lock)
+                return _mode switch
+                {
+                    KcovTask.ModeDisabled => "DISABLED",
+                    KcovTask.ModeInit => "INIT",
+                    KcovTask.ModeTracePc => "TRACE_PC",
+                    _ => "TRACE_CMP",
+                };
+        }
+    }
+
+    /// <summary>Whether the area exists (mmap was called and the device is not freed), for tests.</summary>
+    internal bool HasArea { get { lock (_lock) return _area is not null; } }
 
     /// <summary>The sequence number (kcov->sequence), for tests.</summary>
     internal int Sequence { get { lock (_lock) return _sequence; } }
@@ -137,11 +165,14 @@ public sealed unsafe partial class KcovDevice : IDisposable
                     return Fail(Errno.EINVAL, out why, "the calling thread is not the one this device is bound to");
                 }
                 DisableLocked(t!);
+                // kcov_task_reset() also forgets the task's common handle.
+                Remote.SetCommonHandle(0);
                 Put();
                 return 0;
             }
 
             case KcovAbi.RemoteEnable:
+                // The value form has no memory to copy struct kcov_remote_arg from.
                 return Fail(Errno.EFAULT, out why, "KCOV_REMOTE_ENABLE takes struct kcov_remote_arg; pass it with Ioctl(uint, ReadOnlySpan<byte>)");
 
             default:
@@ -227,7 +258,21 @@ public sealed unsafe partial class KcovDevice : IDisposable
     private void DisableLocked(KcovTask t)
     {
         t.Reset();
-        ResetLocked();
+        if (_remote)
+            RemoteResetLocked();
+        else
+            ResetLocked();
+    }
+
+    /// <summary>kcov_remote_reset(): drop every handle this device holds, then reset it.</summary>
+    private void RemoteResetLocked()
+    {
+        lock (RemoteMap.Lock)
+        {
+            RemoteMap.RemoveAll(this);
+            // Reset before unlocking so that Remote.Start never sees a half-reset device.
+            ResetLocked();
+        }
     }
 
     /// <summary>kcov_reset(). Caller holds _lock.</summary>
@@ -235,20 +280,38 @@ public sealed unsafe partial class KcovDevice : IDisposable
     {
         _t = null;
         _mode = KcovTask.ModeInit;
+        _remote = false;
+        _remoteSize = 0;
         _sequence++;
     }
 
     /// <summary>kcov_get().</summary>
-    private void Get() => Interlocked.Increment(ref _refcount);
+    internal void Get() => Interlocked.Increment(ref _refcount);
 
-    /// <summary>kcov_put(): frees the area at the last reference.</summary>
-    private void Put()
+    /// <summary>kcov_get() unless the device is already freed (its count reached 0).</summary>
+    internal bool TryGet()
+    {
+        int count = Volatile.Read(ref _refcount);
+        while (count > 0)
+        {
+            int seen = Interlocked.CompareExchange(ref _refcount, count + 1, count);
+            if (seen == count)
+                return true;
+            count = seen;
+        }
+        return false;
+    }
+
+    /// <summary>kcov_put(): at the last reference, drops the device's handles and frees the area.</summary>
+    internal void Put()
     {
         if (Interlocked.Decrement(ref _refcount) != 0)
             return;
         KcovArea? area;
         lock (_lock)
         {
+            if (_remote)
+                RemoteResetLocked();
             area = _area;
             _area = null;
         }

@@ -34,6 +34,9 @@ internal sealed unsafe class KcovTask
     /// <summary>The device's sequence when coverage started on this thread (see kcov_remote_stop).</summary>
     internal int Sequence;
 
+    /// <summary>The remote section this thread runs a part of, or null (bound by KCOV_ENABLE, or free).</summary>
+    internal RemoteSection? Section;
+
     /// <summary>The thread this task belongs to; a dead one is reaped as kcov_task_exit would have.</summary>
     internal readonly Thread Thread;
 
@@ -77,6 +80,7 @@ internal sealed unsafe class KcovTask
         Stop();
         Kcov = null;
         Sequence = 0;
+        Section = null;
     }
 
     /// <summary>
@@ -91,9 +95,18 @@ internal sealed unsafe class KcovTask
     /// releases the reference the binding held even if nobody touches the device again.</item>
     /// </list>
     /// Both paths go through <see cref="KcovDevice.TaskExit"/>, which does nothing the second time.
+    /// A thread that ends inside a part of a remote section normally hands its part over when
+    /// its ExecutionContext is restored; a thread started without one gets no such notification,
+    /// so the sentinel delivers the part (the dead thread can no longer write its area).
     /// </summary>
     private sealed class ExitSentinel(KcovTask task)
     {
-        ~ExitSentinel() => task.Kcov?.TaskExit(task);
+        ~ExitSentinel()
+        {
+            if (task.Section is not null)
+                Remote.EndPart(task);
+            else
+                task.Kcov?.TaskExit(task);
+        }
     }
 }
