@@ -27,11 +27,11 @@ internal sealed class Exclusions
         _excludeSource = [.. options.ExcludeSource.Select(p => GlobPattern.Parse(p, isPath: true, "--exclude-source"))];
     }
 
-    private Exclusions(Exclusions options, bool assemblyExcluded)
+    private Exclusions(Exclusions patterns, bool assemblyExcluded)
     {
-        _include = options._include;
-        _exclude = options._exclude;
-        _excludeSource = options._excludeSource;
+        _include = patterns._include;
+        _exclude = patterns._exclude;
+        _excludeSource = patterns._excludeSource;
         _assemblyExcluded = assemblyExcluded;
     }
 

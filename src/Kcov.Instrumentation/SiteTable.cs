@@ -16,6 +16,8 @@ internal sealed class SiteTable
     private readonly Dictionary<string, int> _documentIndex = new(StringComparer.Ordinal);
     private MethodDefinition? _currentMethod;
     private SourceLocator? _locator;
+    /// <summary>The method the last entry of _methods describes: a method gets an entry with its first site only.</summary>
+    private MethodDefinition? _lastMethod;
 
     public SiteTable(uint moduleId) => _moduleId = moduleId;
 
@@ -34,7 +36,7 @@ internal sealed class SiteTable
     public ulong Add(SiteKind kind, int originalOffset)
     {
         var method = _currentMethod ?? throw new InvalidOperationException("BeginMethod first");
-        if (_methods.Count == 0 || !ReferenceEquals(_lastMethod, method))
+        if (!ReferenceEquals(_lastMethod, method))
         {
             var (ownerType, ownerName) = CodeOwner.Of(method);
             _methods.Add(new PcMapMethod(method.MetadataToken.ToInt32(), CodeOwner.TypeName(method.DeclaringType), method.Name,
@@ -59,8 +61,6 @@ internal sealed class SiteTable
         _sites.Add(new PcMapSite(kind, _methods.Count - 1, originalOffset, documentIndex, line, column));
         return SiteId.Pc(_moduleId, _sites.Count - 1);
     }
-
-    private MethodDefinition? _lastMethod;
 
     public int Count => _sites.Count;
 
