@@ -139,6 +139,27 @@ public sealed class RunTests(SamplesFixture samples) : IClassFixture<SamplesFixt
         }
     }
 
+    [Fact]
+    public void InMemoryInstrumentationLoadsFromStreamsForLoadTimeHosts()
+    {
+        var instrumented = AssemblyInstrumenter.InstrumentToMemory(samples.OriginalPath, new InstrumentationOptions());
+        Assert.NotNull(instrumented.Pdb);
+        var context = new InstrumentedLoadContext([]);
+        try
+        {
+            var assembly = context.LoadFromStream(new MemoryStream(instrumented.Assembly), new MemoryStream(instrumented.Pdb!));
+            var branch = assembly.GetType("Constructs")!.GetMethod("Branch")!;
+            var pcs = Recorder.Pcs(() => Assert.Equal(1, branch.Invoke(null, [11])));
+            // trace-pc only: no comparison site between the entry block and the "return 1" block.
+            Assert.Equal([instrumented.Map.PcOf(0), instrumented.Map.PcOf(1)], pcs);
+            Assert.Equal(samples.Map.ModuleId, instrumented.Map.ModuleId);
+        }
+        finally
+        {
+            context.Unload();
+        }
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
