@@ -7,7 +7,7 @@ using Kcov.Workloads;
 
 // Instrumentation figures for issue 4, measured in one process so every ratio has its baseline
 // from the same run. The machine is shared and noisy: every figure is repeated and reported as
-// min and median. Usage: dotnet run -c Release --project bench/Kcov.Instrumentation.Bench [-- rounds [speed|overhead]]
+// min and median. Usage: dotnet run -c Release --project bench/Kcov.Instrumentation.Bench [-- rounds [speed|overhead|map]]
 int rounds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 7;
 string part = args.Length > 1 ? args[1] : "all";
 Console.WriteLine($"rounds: {rounds}, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
@@ -17,6 +17,9 @@ if (part is "all" or "speed")
 Console.WriteLine();
 if (part is "all" or "overhead")
     RuntimeOverhead.Measure(rounds);
+Console.WriteLine();
+if (part is "all" or "map")
+    PcMapLoad.Measure(rounds);
 
 static class Stats
 {
@@ -176,6 +179,51 @@ static class RuntimeOverhead
             device?.Disable();
             area?.Dispose();
             device?.Dispose();
+        }
+    }
+}
+
+/// <summary>Saving and loading a PC map of a million sites (the issue's "fast to load" bar).</summary>
+static class PcMapLoad
+{
+    public static void Measure(int rounds)
+    {
+        const int Sites = 1_000_000, Methods = 50_000;
+        var sites = new Kcov.Coverage.PcMapSite[Sites];
+        for (int i = 0; i < Sites; i++)
+            sites[i] = new Kcov.Coverage.PcMapSite((Kcov.Coverage.SiteKind)(i % 3), i / 20, i % 500, i % 400, 1 + i % 3000, 1 + i % 80);
+        var methods = Enumerable.Range(0, Methods).Select(i => new Kcov.Coverage.PcMapMethod(0x06000000 + i, $"Ns{i % 40}.Type{i / 10}", $"Method{i}", "(System.String,System.Int32)", $"Ns{i % 40}.Type{i / 10}", $"Method{i}")).ToArray();
+        var documents = Enumerable.Range(0, 400).Select(i => $"/src/project/dir{i % 20}/File{i}.cs").ToArray();
+        var map = new Kcov.Coverage.PcMap(0x12345678, "Big", "Big.dll", Guid.NewGuid(), Guid.NewGuid(), true, true, documents, methods, sites);
+        string path = Path.Combine(Path.GetTempPath(), $"kcov-bench-{Environment.ProcessId}.kcovmap");
+        try
+        {
+            var save = new List<double>();
+            var load = new List<double>();
+            for (int r = 0; r < rounds + 1; r++)
+            {
+                var clock = Stopwatch.StartNew();
+                map.Save(path);
+                double saved = clock.Elapsed.TotalMilliseconds;
+                clock.Restart();
+                var loaded = Kcov.Coverage.PcMap.Load(path);
+                double read = clock.Elapsed.TotalMilliseconds;
+                if (loaded.SiteCount != Sites)
+                    throw new InvalidOperationException("map did not round-trip");
+                if (r > 0) // the first round warms up the JIT
+                {
+                    save.Add(saved);
+                    load.Add(read);
+                }
+            }
+            Console.WriteLine("## PC map of 1,000,000 sites, 50,000 methods, 400 documents");
+            Console.WriteLine();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"file: {new FileInfo(path).Length / 1048576.0:0.0} MB; save min {save.Min():0} ms, median {Stats.Median(save):0} ms; load min {load.Min():0} ms, median {Stats.Median(load):0} ms"));
+        }
+        finally
+        {
+            File.Delete(path);
         }
     }
 }
