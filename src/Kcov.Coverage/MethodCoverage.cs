@@ -1,0 +1,31 @@
+namespace Kcov.Coverage;
+
+/// <summary>The block coverage of one method of one module.</summary>
+public sealed class MethodCoverage
+{
+    internal MethodCoverage(PcMap map, PcMapMethod method, string? file)
+    {
+        Map = map;
+        Method = method;
+        File = file;
+    }
+
+    public PcMap Map { get; }
+
+    public PcMapMethod Method { get; }
+
+    /// <summary>The source file of the method's first located block, or null without a PDB.</summary>
+    public string? File { get; }
+
+    /// <summary>Blocks covered and total.</summary>
+    public CoverageCount Blocks { get; internal set; }
+
+    /// <summary>How often the entry block (the method's first site) ran: its call count.</summary>
+    public long EntryHits { get; internal set; }
+
+    /// <summary>Line -> the most hits of any block that starts on it (lines of <see cref="File"/> only).</summary>
+    public SortedDictionary<int, long> Lines { get; } = [];
+
+    /// <summary>The first line of the method, 0 when unknown.</summary>
+    public int FirstLine => Lines.Count > 0 ? Lines.Keys.First() : 0;
+}

@@ -1,0 +1,109 @@
+namespace Kcov.Coverage;
+
+/// <summary>
+/// Everything kcov's addr2line needs for one instrumented module: for every site (indexed by the
+/// low half of its PC) its kind, method, original IL offset and source location. Written beside
+/// the instrumented assembly as <c>&lt;file name without extension&gt;.kcovmap</c>; the format is
+/// documented in docs/pcmap.md and read and written only by <see cref="PcMapFormat"/>.
+/// </summary>
+public sealed class PcMap
+{
+    /// <summary>File name extension of PC maps.</summary>
+    public const string Extension = ".kcovmap";
+
+    private readonly PcMapSite[] _sites;
+
+    public PcMap(uint moduleId, string assemblyName, string moduleName, Guid inputMvid, Guid outputMvid,
+        bool tracePc, bool traceCmp, IReadOnlyList<string> documents, IReadOnlyList<PcMapMethod> methods,
+        IReadOnlyList<PcMapSite> sites)
+    {
+        if (moduleId == 0)
+            throw new ArgumentOutOfRangeException(nameof(moduleId), "module id 0 is reserved");
+        ModuleId = moduleId;
+        AssemblyName = assemblyName;
+        ModuleName = moduleName;
+        InputMvid = inputMvid;
+        OutputMvid = outputMvid;
+        TracePc = tracePc;
+        TraceCmp = traceCmp;
+        Documents = documents;
+        Methods = methods;
+        _sites = sites as PcMapSite[] ?? [.. sites];
+        foreach (var site in _sites)
+        {
+            if ((uint)site.Method >= (uint)methods.Count || site.Document < -1 || site.Document >= documents.Count)
+                throw new ArgumentException($"site {site} refers to a method or document that is not in the map");
+        }
+    }
+
+    /// <summary>The high half of every PC of this module.</summary>
+    public uint ModuleId { get; }
+
+    /// <summary>Simple name of the instrumented assembly.</summary>
+    public string AssemblyName { get; }
+
+    /// <summary>File name of the instrumented module, e.g. <c>Markdig.dll</c>.</summary>
+    public string ModuleName { get; }
+
+    /// <summary>MVID of the module before instrumentation (the identity <see cref="ModuleId"/> is derived from).</summary>
+    public Guid InputMvid { get; }
+
+    /// <summary>MVID of the instrumented module: tells which build of the output this map describes.</summary>
+    public Guid OutputMvid { get; }
+
+    /// <summary>Whether block sites call <c>Trace.Pc</c>.</summary>
+    public bool TracePc { get; }
+
+    /// <summary>Whether comparison and switch sites call <c>Trace.Cmp*</c>/<c>Trace.Switch</c>.</summary>
+    public bool TraceCmp { get; }
+
+    /// <summary>Source document paths, as the PDB spells them.</summary>
+    public IReadOnlyList<string> Documents { get; }
+
+    public IReadOnlyList<PcMapMethod> Methods { get; }
+
+    /// <summary>All sites; site i has PC <c>SiteId.Pc(ModuleId, i)</c>.</summary>
+    public ReadOnlySpan<PcMapSite> Sites => _sites;
+
+    public int SiteCount => _sites.Length;
+
+    /// <summary>The PC of site <paramref name="index"/>.</summary>
+    public ulong PcOf(int index) => SiteId.Pc(ModuleId, index);
+
+    /// <summary>The site a PC names, if the PC belongs to this module and is in range.</summary>
+    public bool TryGetSite(ulong pc, out PcMapSite site)
+    {
+        int index = SiteId.IndexOf(pc);
+        if (SiteId.ModuleOf(pc) == ModuleId && (uint)index < (uint)_sites.Length)
+        {
+            site = _sites[index];
+            return true;
+        }
+        site = default;
+        return false;
+    }
+
+    /// <summary>The source path of a site, or null.</summary>
+    public string? DocumentOf(in PcMapSite site) => site.Document >= 0 ? Documents[site.Document] : null;
+
+    /// <summary>The PC map path for an instrumented assembly path.</summary>
+    public static string PathFor(string assemblyPath) =>
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(assemblyPath))!, Path.GetFileNameWithoutExtension(assemblyPath) + Extension);
+
+    /// <summary>Reads a PC map file.</summary>
+    /// <exception cref="InvalidDataException">The file is not a PC map this version reads; the message says why.</exception>
+    public static PcMap Load(string path)
+    {
+        byte[] bytes = File.ReadAllBytes(path);
+        return PcMapFormat.Read(bytes, path);
+    }
+
+    /// <summary>Reads a PC map from its bytes; <paramref name="name"/> is used in error messages.</summary>
+    public static PcMap Load(ReadOnlySpan<byte> bytes, string name) => PcMapFormat.Read(bytes, name);
+
+    /// <summary>Writes the map atomically to <paramref name="path"/>.</summary>
+    public void Save(string path) => AtomicFile.Write(path, Save);
+
+    /// <summary>Writes the map to a stream.</summary>
+    public void Save(Stream stream) => PcMapFormat.Write(this, stream);
+}

@@ -1,0 +1,127 @@
+using System.Globalization;
+using System.Text;
+using System.Xml;
+
+namespace Kcov.Coverage.Reports;
+
+/// <summary>
+/// Writes Cobertura XML (coverage-04.dtd), the format ReportGenerator, Azure DevOps, GitLab and
+/// IDEs read: a package per module, a class per (user type, source file), its methods and lines.
+/// Compiler-generated code (lambdas, state machines) is reported under the type and method it was
+/// written in. kcov has no branch data here (trace-cmp records comparisons, not edges): rates are 0.
+/// </summary>
+public static class CoberturaWriter
+{
+    /// <param name="data">The coverage.</param>
+    /// <param name="output">Where the XML goes.</param>
+    /// <param name="timestamp">Seconds since the Unix epoch to record; pass a fixed value for reproducible files.</param>
+    public static void Write(CoverageData data, TextWriter output, long timestamp)
+    {
+        // Through UTF-8 bytes, so the declaration says utf-8 whatever the TextWriter's own encoding.
+        var bytes = new MemoryStream();
+        var settings = new XmlWriterSettings { Indent = true, NewLineChars = "\n", Encoding = new UTF8Encoding(false) };
+        using (var xml = XmlWriter.Create(bytes, settings))
+            WriteDocument(xml, data, timestamp);
+        output.Write(Encoding.UTF8.GetString(bytes.ToArray()));
+    }
+
+    private static void WriteDocument(XmlWriter xml, CoverageData data, long timestamp)
+    {
+        xml.WriteStartDocument();
+        xml.WriteDocType("coverage", null, "http://cobertura.sourceforge.net/xml/coverage-04.dtd", null);
+        var all = Lines(data.Methods);
+        xml.WriteStartElement("coverage");
+        WriteRates(xml, all);
+        xml.WriteAttributeString("lines-covered", Str(all.Values.Count(h => h > 0)));
+        xml.WriteAttributeString("lines-valid", Str(all.Count));
+        xml.WriteAttributeString("branches-covered", "0");
+        xml.WriteAttributeString("branches-valid", "0");
+        xml.WriteAttributeString("version", "kcov-1");
+        xml.WriteAttributeString("timestamp", Str(timestamp));
+
+        xml.WriteStartElement("sources");
+        xml.WriteElementString("source", "");
+        xml.WriteEndElement();
+
+        xml.WriteStartElement("packages");
+        foreach (var module in data.Methods.GroupBy(m => m.Map).OrderBy(g => g.Key.AssemblyName, StringComparer.Ordinal))
+        {
+            xml.WriteStartElement("package");
+            xml.WriteAttributeString("name", module.Key.AssemblyName);
+            WriteRates(xml, Lines(module));
+            xml.WriteStartElement("classes");
+            var classes = module
+                .GroupBy(m => (m.Method.OwnerTypeName, File: m.File ?? ""))
+                .OrderBy(g => g.Key.OwnerTypeName, StringComparer.Ordinal)
+                .ThenBy(g => g.Key.File, StringComparer.Ordinal);
+            foreach (var cls in classes)
+            {
+                xml.WriteStartElement("class");
+                xml.WriteAttributeString("name", cls.Key.OwnerTypeName);
+                xml.WriteAttributeString("filename", cls.Key.File);
+                WriteRates(xml, Lines(cls));
+                xml.WriteStartElement("methods");
+                foreach (var m in cls.OrderBy(m => m.FirstLine).ThenBy(m => m.Method.FullName, StringComparer.Ordinal))
+                {
+                    xml.WriteStartElement("method");
+                    xml.WriteAttributeString("name", m.Method.OwnerName == m.Method.Name ? m.Method.Name : $"{m.Method.OwnerName}:{m.Method.TypeName}.{m.Method.Name}");
+                    xml.WriteAttributeString("signature", m.Method.Signature);
+                    WriteRates(xml, m.Lines);
+                    WriteLines(xml, m.Lines);
+                    xml.WriteEndElement();
+                }
+                xml.WriteEndElement();
+                // One file per class: its lines are keyed by line alone.
+                WriteLines(xml, new SortedDictionary<int, long>(Lines(cls).ToDictionary(l => l.Key.Item2, l => l.Value)));
+                xml.WriteEndElement();
+            }
+            xml.WriteEndElement();
+            xml.WriteEndElement();
+        }
+        xml.WriteEndElement();
+        xml.WriteEndElement();
+        xml.WriteEndDocument();
+    }
+
+    /// <summary>(file, line) -> the most hits of a block starting there, so two files' line 10 are two lines.</summary>
+    private static Dictionary<(string?, int), long> Lines(IEnumerable<MethodCoverage> methods)
+    {
+        var lines = new Dictionary<(string?, int), long>();
+        foreach (var m in methods)
+            foreach (var (line, hits) in m.Lines)
+                lines[(m.File, line)] = Math.Max(hits, lines.GetValueOrDefault((m.File, line)));
+        return lines;
+    }
+
+    private static void WriteRates(XmlWriter xml, IReadOnlyDictionary<(string?, int), long> lines) =>
+        WriteRate(xml, lines.Count, lines.Values.Count(h => h > 0));
+
+    private static void WriteRates(XmlWriter xml, SortedDictionary<int, long> lines) =>
+        WriteRate(xml, lines.Count, lines.Values.Count(h => h > 0));
+
+    private static void WriteRate(XmlWriter xml, int valid, int covered)
+    {
+        double rate = valid == 0 ? 0 : (double)covered / valid;
+        xml.WriteAttributeString("line-rate", rate.ToString("0.####", CultureInfo.InvariantCulture));
+        xml.WriteAttributeString("branch-rate", "0");
+        xml.WriteAttributeString("complexity", "0");
+    }
+
+    private static void WriteLines(XmlWriter xml, SortedDictionary<int, long> lines)
+    {
+        xml.WriteStartElement("lines");
+        foreach (var (line, hits) in lines)
+        {
+            if (line <= 0)
+                continue;
+            xml.WriteStartElement("line");
+            xml.WriteAttributeString("number", Str(line));
+            xml.WriteAttributeString("hits", Str(hits));
+            xml.WriteAttributeString("branch", "false");
+            xml.WriteEndElement();
+        }
+        xml.WriteEndElement();
+    }
+
+    private static string Str(long value) => value.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,51 @@
+using System.Diagnostics;
+
+namespace Kcov.Cli.Tests;
+
+/// <summary>Runs the kcov command line in this process (fast, streams captured) or as its own process.</summary>
+internal static class Kcov
+{
+    public sealed record Result(int ExitCode, string Out, string Error);
+
+    public static Result Run(params string[] args) => RunWithInput("", args);
+
+    public static Result RunWithInput(string stdin, params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = KcovCli.Run(args, new StringReader(stdin), output, error);
+        return new Result(code, output.ToString(), error.ToString());
+    }
+
+    /// <summary>`dotnet Kcov.Cli.dll args` as a separate process.</summary>
+    public static Result RunProcess(params string[] args)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Kcov.Cli.dll"));
+        foreach (var arg in args)
+            start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        string stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return new Result(process.ExitCode, stdout, stderr.Result);
+    }
+
+    /// <summary>The sample built with the tests.</summary>
+    public static string HelloParser => Path.Combine(AppContext.BaseDirectory, "HelloParser.dll");
+
+    /// <summary>The sample's source file (its PDB's document).</summary>
+    public static string HelloParserSource
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                string candidate = Path.Combine(dir.FullName, "samples", "HelloParser", "Program.cs");
+                if (File.Exists(candidate))
+                    return candidate;
+            }
+            throw new FileNotFoundException("samples/HelloParser/Program.cs not found above " + AppContext.BaseDirectory);
+        }
+    }
+}

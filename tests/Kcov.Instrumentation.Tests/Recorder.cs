@@ -1,0 +1,40 @@
+namespace Kcov.Instrumentation.Tests;
+
+/// <summary>Runs code on this thread with a kcov device enabled and returns what the area holds afterwards.</summary>
+internal static class Recorder
+{
+    /// <summary>PCs recorded by trace-pc while <paramref name="action"/> ran.</summary>
+    public static ulong[] Pcs(Action action, int words = 1 << 16)
+    {
+        var area = Record(KcovMode.TracePc, action, words);
+        return area[1..(int)(area[0] + 1)];
+    }
+
+    /// <summary>Comparison records (type, arg1, arg2, pc) recorded by trace-cmp while <paramref name="action"/> ran.</summary>
+    public static (ulong Type, ulong Arg1, ulong Arg2, ulong Pc)[] Cmps(Action action, int words = 1 << 16)
+    {
+        var w = Record(KcovMode.TraceCmp, action, words);
+        return [.. Enumerable.Range(0, (int)w[0]).Select(i => (w[1 + 4 * i], w[2 + 4 * i], w[3 + 4 * i], w[4 + 4 * i]))];
+    }
+
+    /// <summary>kcov.rst's example: enable, reset the count, run, read, disable.</summary>
+    private static ulong[] Record(KcovMode mode, Action action, int words)
+    {
+        using var device = KcovDevice.OpenEnabled(words, mode, out var area);
+        using (area)
+        {
+            area.Words[0] = 0;
+            try
+            {
+                action();
+            }
+            finally
+            {
+                device.Disable();
+            }
+            var all = area.Words;
+            long used = 1 + (long)all[0] * (mode == KcovMode.TracePc ? 1 : KcovAbi.WordsPerCmp);
+            return all[..(int)Math.Min(used, all.Length)].ToArray();
+        }
+    }
+}
