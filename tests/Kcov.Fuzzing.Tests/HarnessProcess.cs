@@ -19,7 +19,10 @@ internal sealed class HarnessProcess : IDisposable
 
     public static string Dll => Path.Combine(AppContext.BaseDirectory, "Kcov.Fuzzing.TestHarness.dll");
 
-    public static HarnessProcess Start(string workDir, params string[] args)
+    public static HarnessProcess Start(string workDir, params string[] args) => Start(workDir, Dll, args);
+
+    /// <summary>Starts <c>dotnet <paramref name="dll"/> args...</c>.</summary>
+    public static HarnessProcess Start(string workDir, string dll, string[] args)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -28,7 +31,7 @@ internal sealed class HarnessProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(Dll);
+        info.ArgumentList.Add(dll);
         foreach (var a in args)
             info.ArgumentList.Add(a);
         var process = new Process { StartInfo = info };
@@ -51,9 +54,11 @@ internal sealed class HarnessProcess : IDisposable
     }
 
     /// <summary>Runs to the end; returns (exit code, stdout, stderr).</summary>
-    public static (int ExitCode, string Stdout, string Stderr) Run(string workDir, params string[] args)
+    public static (int ExitCode, string Stdout, string Stderr) Run(string workDir, params string[] args) => Run(workDir, Dll, args);
+
+    public static (int ExitCode, string Stdout, string Stderr) Run(string workDir, string dll, string[] args)
     {
-        using var h = Start(workDir, args);
+        using var h = Start(workDir, dll, args);
         h.WaitForExit();
         return (h.Process.ExitCode, h.Stdout, h.Stderr);
     }
