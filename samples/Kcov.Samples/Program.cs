@@ -3,7 +3,7 @@ using Kcov.Samples.Targets;
 
 // dotnet Kcov.Samples.dll <sample> [libFuzzer flags] [CORPUS_DIR | INPUT_FILE ...]
 // The samples, by depth of the planted bug: magic, keyword, length, nested; nested-async (the async
-// target form); markdown (Markdig, a real library).
+// target form); markdown (Markdig, a real library); crashkinds (every way a target can fail).
 string sample = args.Length > 0 ? args[0] : "";
 string[] flags = args.Length > 0 ? args[1..] : [];
 return sample switch
@@ -14,11 +14,12 @@ return sample switch
     "nested" => Fuzzer.Run(flags, NestedTarget.Run),
     "nested-async" => Fuzzer.Run(flags, AsyncNestedTarget.Run),
     "markdown" => Fuzzer.Run(flags, MarkdownTarget.Run),
+    "crashkinds" => Fuzzer.Run(flags, CrashKindsTarget.Run),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Kcov.Samples magic|keyword|length|nested|nested-async|markdown [libFuzzer flags] [CORPUS_DIR | INPUT_FILE ...]");
+    Console.Error.WriteLine("usage: Kcov.Samples magic|keyword|length|nested|nested-async|markdown|crashkinds [libFuzzer flags] [CORPUS_DIR | INPUT_FILE ...]");
     return 2;
 }

@@ -4,7 +4,7 @@ using Kcov.Fuzzing.TestHarness;
 // Usage: Kcov.Fuzzing.TestHarness <target> [libFuzzer flags] [corpus dirs | files]
 if (args.Length == 0)
 {
-    Console.Error.WriteLine("usage: Kcov.Fuzzing.TestHarness magic|asyncmagic|crashkinds|maze|paths|noisy [libFuzzer flags]");
+    Console.Error.WriteLine("usage: Kcov.Fuzzing.TestHarness magic|asyncmagic|maze|paths|noisy [libFuzzer flags]");
     return 2;
 }
 if (args[0] == "asyncmagic")
@@ -12,7 +12,6 @@ if (args[0] == "asyncmagic")
 Action<ReadOnlySpan<byte>> target = args[0] switch
 {
     "magic" => MagicHandTarget.Run,
-    "crashkinds" => CrashKindsHandTarget.Run,
     "maze" => MazeHandTarget.Run,
     "paths" => ManyPathsHandTarget.Run,
     "noisy" => NoisyHandTarget.Run,

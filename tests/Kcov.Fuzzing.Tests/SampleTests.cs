@@ -14,8 +14,9 @@ public class SampleTests
     {
         using var dir = new ScratchDirectory();
         var (exit, _, stderr) = InstrumentedSamples.Run(dir.Path, sample, [$"-runs={runs}", "-seed=1", .. flags, "corpus"]);
-        var crash = Directory.GetFiles(dir.Path, "crash-*").SingleOrDefault();
-        return (exit, stderr, crash is null ? [] : File.ReadAllBytes(crash));
+        var crashes = Directory.GetFiles(dir.Path, "crash-*");
+        Assert.True(crashes.Length <= 1, $"more than one crash:\n{string.Join("\n", stderr.Split('\n').Where(l => l.StartsWith("SUMMARY") || l.StartsWith("==ERROR")))}");
+        return (exit, stderr, crashes.Length == 0 ? [] : File.ReadAllBytes(crashes[0]));
     }
 
     [Fact]

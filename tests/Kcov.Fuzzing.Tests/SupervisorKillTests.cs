@@ -5,8 +5,8 @@ using System.Text.RegularExpressions;
 namespace Kcov.Fuzzing.Tests;
 
 /// <summary>
-/// Nothing reported as saved is lost: the supervisor is killed with SIGKILL in the middle of a
-/// campaign, every corpus file it had reported is there and whole, its executor goes away by
+/// Nothing reported as saved is lost: the supervisor of a campaign on instrumented Markdig is
+/// killed with SIGKILL in the middle of it, every corpus file it had reported is there and whole, its executor goes away by
 /// itself, and a new campaign on the same corpus loads them all and goes on.
 /// </summary>
 public class SupervisorKillTests
@@ -19,7 +19,7 @@ public class SupervisorKillTests
         using var dir = new ScratchDirectory();
         string corpus = dir["corpus"];
         List<string> saved;
-        using (var h = HarnessProcess.Start(dir.Path, "paths", "-runs=100000000", "-seed=4", "-verbosity=2", corpus))
+        using (var h = InstrumentedSamples.Start(dir.Path, "markdown", "-runs=100000000", "-seed=4", "-verbosity=2", corpus))
         {
             Assert.True(h.WaitForLines(IsSave, SavesBeforeKill), $"the campaign ended early:\n{h.Stderr}");
             h.Process.Kill(entireProcessTree: false); // SIGKILL to the supervisor alone
@@ -41,7 +41,7 @@ public class SupervisorKillTests
         Assert.True(WaitUntilNoProcessMentions(corpus), "an executor outlived its supervisor");
         SupervisorTests.AssertNoSharedMemoryOfDeadProcesses();
 
-        var restart = HarnessProcess.Run(dir.Path, "paths", "-runs=500", "-seed=5", corpus);
+        var restart = InstrumentedSamples.Run(dir.Path, "markdown", "-runs=500", "-seed=5", corpus);
         Assert.Equal(0, restart.ExitCode);
         int found = int.Parse(Regex.Match(restart.Stderr, @"INFO: (\d+) files found in").Groups[1].Value);
         Assert.True(found >= saved.Count, $"{found} files found, {saved.Count} were reported saved");

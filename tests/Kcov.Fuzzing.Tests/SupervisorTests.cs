@@ -4,9 +4,9 @@ using System.Text.RegularExpressions;
 namespace Kcov.Fuzzing.Tests;
 
 /// <summary>
-/// The harness as a user runs it: a supervisor process that starts executors. Targets are
-/// instrumented by hand (see Kcov.Fuzzing.TestHarness), so these test the process model.
-/// Every campaign is bounded by -runs.
+/// The harness as a user runs it: a supervisor process that starts executors, on the really
+/// instrumented samples (crash kinds, reproduce, merge, minimize) and on hand-instrumented test
+/// targets where the test is about the process model alone. Every campaign is bounded by -runs.
 /// </summary>
 public class SupervisorTests
 {
@@ -18,7 +18,7 @@ public class SupervisorTests
         using var dir = new ScratchDirectory();
         foreach (var kind in new[] { "THRW", "SOVF", "FAIL", "OOMX", "RSSX", "HANG", "fine" })
             dir.Write($"seeds/{kind}", kind);
-        var (exit, _, stderr) = HarnessProcess.Run(dir.Path, "crashkinds", "-runs=2000", "-seed=1", "-timeout=3",
+        var (exit, _, stderr) = InstrumentedSamples.Run(dir.Path, "crashkinds", "-runs=2000", "-seed=1", "-timeout=3",
             "-rss_limit_mb=512", "-artifact_prefix=art/", "-print_final_stats=1", "-auto_dict=0", "corpus", "seeds");
 
         // -timeout=3: RSSX must cross -rss_limit_mb before it could count as a hang, even on a busy machine.
@@ -32,8 +32,8 @@ public class SupervisorTests
         Assert.StartsWith("oom-", artifacts["RSSX"]);
         Assert.StartsWith("timeout-", artifacts["HANG"]);
         Assert.Equal(6, artifacts.Count);
-        Assert.Contains("SUMMARY: Kcov.Fuzzing: crash StackOverflow <- Kcov.Fuzzing.TestHarness.CrashKindsHandTarget.Recurse", stderr);
-        Assert.Contains("SUMMARY: Kcov.Fuzzing: crash FailFast <- Kcov.Fuzzing.TestHarness.CrashKindsHandTarget.Run", stderr);
+        Assert.Contains("SUMMARY: Kcov.Fuzzing: crash StackOverflow <- Kcov.Samples.Targets.CrashKindsTarget.Recurse", stderr);
+        Assert.Contains("SUMMARY: Kcov.Fuzzing: crash FailFast <- Kcov.Samples.Targets.CrashKindsTarget.Run", stderr);
         // The campaign went on to -runs after four executor deaths (no dictionary: the planted
         // keywords are string literals of the harness, which -auto_dict=1 would keep finding).
         Assert.Matches(@"#2000\tDONE ", stderr);
@@ -46,17 +46,17 @@ public class SupervisorTests
     public void ReproduceModePrintsTheCampaignsReportAndFails()
     {
         using var dir = new ScratchDirectory();
-        var campaign = HarnessProcess.Run(dir.Path, "magic", "-runs=2000", "-seed=5");
+        var campaign = InstrumentedSamples.Run(dir.Path, "nested", "-runs=20000", "-seed=1");
         Assert.Equal(77, campaign.ExitCode);
         string artifact = Assert.Single(Directory.GetFiles(dir.Path, "crash-*"));
         string campaignReport = ReportOf(campaign.Stderr);
 
-        var repro = HarnessProcess.Run(dir.Path, "magic", artifact);
+        var repro = InstrumentedSamples.Run(dir.Path, "nested", artifact);
         Assert.Equal(77, repro.ExitCode);
         Assert.Equal(campaignReport, ReportOf(repro.Stderr));
-        Assert.Contains("MagicHandTarget.cs:line", campaignReport);
+        Assert.Contains("NestedTarget.cs:line", campaignReport);
 
-        var fine = HarnessProcess.Run(dir.Path, "magic", dir.Write("fine", "hello"));
+        var fine = InstrumentedSamples.Run(dir.Path, "nested", dir.Write("fine", "NEST\u0002ok"));
         Assert.Equal(0, fine.ExitCode);
     }
 
@@ -76,19 +76,24 @@ public class SupervisorTests
     public void MergeKeepsASubsetWithTheSameSignal()
     {
         using var dir = new ScratchDirectory();
-        string[] inputs = ["", "F", "Fx", "FU", "FUx", "FUy", "FUZ", "FUZZ", "FUZ?", "A", "B", "FFF", "FUZ!", "xyz"];
+        string[] inputs =
+        [
+            "", "N", "NE", "NES", "NEST", "NEST\u0001", "NEST\u0002", "NEST\u0002ab", "NEST\u0002cd", "NEST\u0002abcd",
+            "NEST\u0002\u002a\u0003\u0001\u0005\u0000", "NEST\u0002\u002a\u0003\u0001\u0007\u0000", "XEST\u0002",
+            "NEST\u0002\u002a\u0001\u0005", // count 5 in a 1-byte list: crashes the target
+        ];
         for (int i = 0; i < inputs.Length; i++)
             dir.Write($"in/{i}", inputs[i]);
-        var merge = HarnessProcess.Run(dir.Path, "maze", "-merge=1", "out", "in");
+        var merge = InstrumentedSamples.Run(dir.Path, "nested", "-merge=1", "out", "in");
         Assert.Equal(0, merge.ExitCode);
         var kept = Directory.GetFiles(dir["out"]).Select(File.ReadAllText).ToList();
         Assert.All(kept, k => Assert.Contains(k, inputs));
-        Assert.True(kept.Count < inputs.Length, $"kept {kept.Count} of {inputs.Length}");
-        // "FUZ!" crashes the target: it brings no signal to a merged corpus.
-        Assert.DoesNotContain("FUZ!", kept);
+        Assert.True(kept.Count < inputs.Length - 1, $"kept {kept.Count} of {inputs.Length}");
+        // A crashing input brings no signal to a merged corpus.
+        Assert.DoesNotContain(inputs[^1], kept);
 
         // Same total signal: merging only the kept files reaches the features of all inputs.
-        var again = HarnessProcess.Run(dir.Path, "maze", "-merge=1", "out2", "out");
+        var again = InstrumentedSamples.Run(dir.Path, "nested", "-merge=1", "out2", "out");
         Assert.Equal(Total(merge.Stderr), Total(again.Stderr));
         Assert.Equal(kept.Count, Directory.GetFiles(dir["out2"]).Length);
     }
@@ -98,7 +103,7 @@ public class SupervisorTests
     {
         using var dir = new ScratchDirectory();
         string input = dir.Write("crash", "THRW-with-a-long-tail-of-irrelevant-bytes");
-        var run = HarnessProcess.Run(dir.Path, "crashkinds", "-minimize_crash=1", "-runs=3000", "-seed=3", input);
+        var run = InstrumentedSamples.Run(dir.Path, "crashkinds", "-minimize_crash=1", "-runs=3000", "-seed=3", input);
         Assert.Equal(0, run.ExitCode);
         string minimized = Assert.Single(Directory.GetFiles(dir.Path, "minimized-from-*"));
         Assert.Equal("THRW", File.ReadAllText(minimized));
@@ -110,7 +115,7 @@ public class SupervisorTests
     {
         using var dir = new ScratchDirectory();
         string input = dir.Write("crash", "SOVF0123456789");
-        var run = HarnessProcess.Run(dir.Path, "crashkinds", "-minimize_crash=1", "-runs=200", "-seed=3", "-close_fd_mask=2", input);
+        var run = InstrumentedSamples.Run(dir.Path, "crashkinds", "-minimize_crash=1", "-runs=200", "-seed=3", "-close_fd_mask=2", input);
         Assert.Equal(0, run.ExitCode);
         string minimized = Assert.Single(Directory.GetFiles(dir.Path, "minimized-from-*"));
         Assert.Equal("SOVF", File.ReadAllText(minimized));

@@ -45,6 +45,18 @@ internal sealed class CrashReport(ArtifactKind kind, string title, IReadOnlyList
         return new CrashReport(kind, title, frames, MakeSignature(e.GetType().FullName!, methods));
     }
 
+    /// <summary>The first line of the runtime's report of a fatal error, and the kind it names.</summary>
+    private static readonly (string Marker, string What)[] FatalMarkers =
+    [
+        ("Stack overflow.", "StackOverflow"),
+        ("Process terminated.", "FailFast"),
+        ("Unhandled exception.", "UnhandledException"),
+        ("Fatal error.", "FatalError"),
+    ];
+
+    /// <summary>True for the line with which the runtime starts a fatal report on stderr.</summary>
+    public static bool IsFatalMarker(string line) => FatalMarkers.Any(m => line.StartsWith(m.Marker, StringComparison.Ordinal));
+
     /// <summary>
     /// An executor died: stack overflow, FailFast, an exception on another thread, a signal.
     /// The runtime's last words on its stderr carry the kind and the frames.
@@ -52,23 +64,15 @@ internal sealed class CrashReport(ArtifactKind kind, string title, IReadOnlyList
     public static CrashReport FromDeath(string stderr, int exitCode)
     {
         var lines = stderr.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
-        (string marker, string what)[] markers =
-        [
-            ("Stack overflow.", "StackOverflow"),
-            ("Process terminated.", "FailFast"),
-            ("Unhandled exception.", "UnhandledException"),
-            ("Fatal error.", "FatalError"),
-        ];
-        foreach (var (marker, what) in markers)
+        foreach (var (marker, what) in FatalMarkers)
         {
             int at = lines.FindLastIndex(l => l.StartsWith(marker, StringComparison.Ordinal));
             if (at < 0)
                 continue;
             // The target's frames end where the executor's begin (an exception's stack ends there too).
-            var frames = lines.Skip(at + 1)
+            var frames = Collapse(lines.Skip(at + 1)
                 .Where(l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal))
-                .TakeWhile(l => !IsFuzzerFrame(FrameMethod(l)))
-                .ToList();
+                .TakeWhile(l => !IsFuzzerFrame(FrameMethod(l))));
             var methods = frames.Select(FrameMethod).Distinct().ToList();
             // The runtime's own message follows the marker: the exception, or FailFast's text.
             string title = what != "StackOverflow" && at + 1 < lines.Count && !lines[at + 1].TrimStart().StartsWith("at ", StringComparison.Ordinal)
@@ -104,8 +108,40 @@ internal sealed class CrashReport(ArtifactKind kind, string title, IReadOnlyList
 
     public static string Prefix(ArtifactKind kind) => kind switch { ArtifactKind.Timeout => "timeout", ArtifactKind.Oom => "oom", _ => "crash" };
 
-    /// <summary>Namespaces of the runtime's own frames (CoreLib's throw helpers live in Internal.*).</summary>
-    private static readonly string[] RuntimeNamespaces = ["System.", "Microsoft.", "Internal."];
+    /// <summary>
+    /// Frames of the runtimes, not of the target: .NET's (CoreLib's throw helpers live in Internal.*)
+    /// and kcov's trace entry points, which instrumented code calls in every block.
+    /// </summary>
+    private static readonly string[] RuntimeNamespaces = ["System.", "Microsoft.", "Internal.", "Kcov.Trace.", "Kcov.Remote."];
+
+    /// <summary>At most this many frames in a report (a stack overflow has thousands).</summary>
+    private const int MaxFrames = 40;
+
+    /// <summary>Consecutive repeats of a frame become one line with a count; at most <see cref="MaxFrames"/> lines.</summary>
+    private static List<string> Collapse(IEnumerable<string> frames)
+    {
+        var result = new List<string>();
+        string? previous = null;
+        int repeats = 0;
+        void Flush()
+        {
+            if (previous is not null && result.Count < MaxFrames)
+                result.Add(repeats > 1 ? $"{previous}  (x{repeats})" : previous);
+        }
+        foreach (var frame in frames)
+        {
+            if (frame == previous)
+            {
+                repeats++;
+                continue;
+            }
+            Flush();
+            previous = frame;
+            repeats = 1;
+        }
+        Flush();
+        return result;
+    }
 
     private static string MakeSignature(string what, List<string> methods)
     {
@@ -115,7 +151,7 @@ internal sealed class CrashReport(ArtifactKind kind, string title, IReadOnlyList
         return string.Join(" <- ", top.Prepend(what));
     }
 
-    /// <summary>"   at Ns.Type.Method(Int32)" or "... in file:line n" -> "Ns.Type.Method".</summary>
+    /// <summary>"   at Ns.Type.Method(Int32)" or "... in file:line n" (or "... (x12)") -> "Ns.Type.Method".</summary>
     private static string FrameMethod(string line)
     {
         string s = line.Trim()[3..];

@@ -11,10 +11,13 @@ namespace Kcov.Fuzzing.Supervisor;
 /// </summary>
 internal sealed class ExecutorProcess : IDisposable
 {
-    private const int StderrTailChars = 256 * 1024;
+    private const int StderrTailChars = 64 * 1024;
+    private const int LastWordsLines = 4096;
 
     private readonly StringBuilder _stderrTail = new();
-    private readonly object _tailLock = new(); // guards _stderrTail (written by the stderr reader thread)
+    private readonly StringBuilder _lastWords = new();
+    private int _lastWordsLines;
+    private readonly object _tailLock = new(); // guards _stderrTail and _lastWords* (written by the stderr reader thread)
     private readonly Stopwatch _sinceHeartbeat = Stopwatch.StartNew();
     private long _lastHeartbeat = -1;
     private long _lastRssMb;
@@ -40,6 +43,11 @@ internal sealed class ExecutorProcess : IDisposable
 
     public long PeakRssMb { get; private set; }
 
+    /// <summary>
+    /// Keeps the tail of the executor's stderr, and, from the runtime's first line of a fatal report
+    /// on ("Stack overflow." and the like), the report's first lines: a stack overflow's frames can run
+    /// to hundreds of thousands of lines, which a tail alone would keep without their first line.
+    /// </summary>
     public void AppendStderr(string line)
     {
         lock (_tailLock)
@@ -47,10 +55,15 @@ internal sealed class ExecutorProcess : IDisposable
             _stderrTail.Append(line).Append('\n');
             if (_stderrTail.Length > StderrTailChars)
                 _stderrTail.Remove(0, _stderrTail.Length - StderrTailChars);
+            if (_lastWordsLines == 0 && !Crashes.CrashReport.IsFatalMarker(line))
+                return;
+            if (_lastWordsLines++ < LastWordsLines)
+                _lastWords.Append(line).Append('\n');
         }
     }
 
-    public string StderrTail { get { lock (_tailLock) return _stderrTail.ToString(); } }
+    /// <summary>The runtime's fatal report if one was seen, else the tail of stderr.</summary>
+    public string StderrTail { get { lock (_tailLock) return _lastWordsLines > 0 ? _lastWords.ToString() : _stderrTail.ToString(); } }
 
     /// <summary>Seconds the current input has been running without the heartbeat moving (0 when idle).</summary>
     public double SecondsStuck(ControlBlock block)

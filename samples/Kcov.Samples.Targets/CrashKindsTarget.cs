@@ -1,25 +1,23 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using Kcov;
 
-namespace Kcov.Fuzzing.TestHarness;
+namespace Kcov.Samples.Targets;
 
 /// <summary>
-/// One input prefix per way a target can fail: THRW (managed exception), SOVF (stack
-/// overflow), FAIL (Environment.FailFast), OOMX (managed allocation past the heap limit),
-/// RSSX (native memory past -rss_limit_mb), HANG (never returns). Anything else is harmless.
-/// Instrumented by hand.
+/// Every way a target can fail, one 4-byte command each: THRW (an exception), SOVF (a stack
+/// overflow), FAIL (Environment.FailFast), OOMX (managed allocations past the heap limit), RSSX
+/// (native memory past -rss_limit_mb), HANG (never returns). The fuzzer must survive them all,
+/// keep each one's input as an artifact, and go on.
 /// </summary>
-public static unsafe class CrashKindsHandTarget
+public static class CrashKindsTarget
 {
-    private static readonly List<nint> s_leak = [];
+    private const int Chunk = 16 << 20;
+    private static readonly List<nint> Leak = [];
 
     public static void Run(ReadOnlySpan<byte> data)
     {
-        Trace.Pc(0x300);
         if (data.Length < 4)
             return;
-        Trace.Pc(0x301 + (ulong)(data[0] & 0xF));
         switch (System.Text.Encoding.ASCII.GetString(data[..4]))
         {
             case "THRW":
@@ -35,13 +33,14 @@ public static unsafe class CrashKindsHandTarget
                 while (true)
                     hog.Add(new byte[64 << 20]);
             case "RSSX":
-                // Native memory the GC does not see: only the supervisor's RSS watch catches it.
-                // 1 GiB, then wait to be killed (bounded, so a busy machine is not driven out of memory).
+                // 1 GiB the GC does not see (only an RSS watch catches it), then wait to be killed.
+                var ones = new byte[Chunk];
+                Array.Fill(ones, (byte)1);
                 for (int i = 0; i < 64; i++)
                 {
-                    nint p = Marshal.AllocHGlobal(16 << 20);
-                    new Span<byte>((void*)p, 16 << 20).Fill(1);
-                    s_leak.Add(p);
+                    nint p = Marshal.AllocHGlobal(Chunk);
+                    Marshal.Copy(ones, 0, p, Chunk);
+                    Leak.Add(p);
                 }
                 while (true)
                     Thread.Sleep(10);
