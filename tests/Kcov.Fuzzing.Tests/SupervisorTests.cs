@@ -34,6 +34,9 @@ public class SupervisorTests
         Assert.Equal(6, artifacts.Count);
         Assert.Contains("SUMMARY: Kcov.Fuzzing: crash StackOverflow <- Kcov.Samples.Targets.CrashKindsTarget.Recurse", stderr);
         Assert.Contains("SUMMARY: Kcov.Fuzzing: crash FailFast <- Kcov.Samples.Targets.CrashKindsTarget.Run", stderr);
+        // A hang has no stack; the kcov area of the killed executor says where it spun, with source lines.
+        var hang = stderr[stderr.IndexOf("==ERROR: Kcov.Fuzzing: timeout", StringComparison.Ordinal)..];
+        Assert.Matches(@"^==ERROR[^\n]*\nLast blocks run \(kcov area, oldest first\):\n +0x[0-9a-f]{16} Kcov\.Samples\.Targets\.CrashKindsTarget\.Run \S*CrashKindsTarget\.cs:\d+", hang);
         // The campaign went on to -runs after four executor deaths (no dictionary: the planted
         // keywords are string literals of the harness, which -auto_dict=1 would keep finding).
         Assert.Matches(@"#2000\tDONE ", stderr);

@@ -19,6 +19,15 @@ internal sealed class CrashReport(ArtifactKind kind, string title, IReadOnlyList
     public IReadOnlyList<string> Frames { get; } = frames;
     public string Signature { get; } = signature;
 
+    /// <summary>
+    /// The last blocks the input ran, from the kcov area of a dead executor, symbolized with the PC
+    /// maps ("   0x... Function file:line"); empty for a managed exception, whose stack says more.
+    /// </summary>
+    public IReadOnlyList<string> LastBlocks { get; private init; } = [];
+
+    public CrashReport WithLastBlocks(IReadOnlyList<string> blocks) =>
+        new(Kind, Title, Frames, Signature) { LastBlocks = blocks };
+
     /// <summary>A managed exception the target threw (caught in the executor).</summary>
     public static CrashReport FromException(Exception e)
     {
@@ -97,6 +106,12 @@ internal sealed class CrashReport(ArtifactKind kind, string title, IReadOnlyList
         text.AppendLine($"==ERROR: Kcov.Fuzzing: {Title}");
         foreach (var frame in Frames)
             text.AppendLine(frame);
+        if (LastBlocks.Count > 0)
+        {
+            text.AppendLine("Last blocks run (kcov area, oldest first):");
+            foreach (var block in LastBlocks)
+                text.AppendLine(block);
+        }
         text.AppendLine($"SUMMARY: Kcov.Fuzzing: {KindName} {Signature}");
         text.AppendLine($"INPUT: {input.Length} bytes");
         AppendHex(text, input);
@@ -117,8 +132,8 @@ internal sealed class CrashReport(ArtifactKind kind, string title, IReadOnlyList
     /// <summary>At most this many frames in a report (a stack overflow has thousands).</summary>
     private const int MaxFrames = 40;
 
-    /// <summary>Consecutive repeats of a frame become one line with a count; at most <see cref="MaxFrames"/> lines.</summary>
-    private static List<string> Collapse(IEnumerable<string> frames)
+    /// <summary>Consecutive repeats of a line become one line with a count; at most <see cref="MaxFrames"/> lines.</summary>
+    internal static List<string> Collapse(IEnumerable<string> frames)
     {
         var result = new List<string>();
         string? previous = null;

@@ -151,7 +151,7 @@ internal sealed class FuzzLoop
         if (info.HintsDone || info.Index < 0)
             return true;
         info.HintsDone = true;
-        if (!_gate.TryBegin(info.Data))
+        if (!_gate.TryBegin(info.Data, KcovMode.TraceCmp))
             return false;
         _runner.SetMode(KcovMode.TraceCmp);
         List<byte[]> candidates;

@@ -9,7 +9,7 @@ namespace Kcov.Fuzzing.Ipc;
 /// which is the point: the input that killed an executor is still here.
 /// <code>
 /// header (64 bytes): magic u64 | total execs i64 | runs limit i64 | stop i32 | slots i32 | max_len i32
-/// slot k (at 64 + k * SlotSize): heartbeat i64 | state i32 | input length i32 | (pad to 64) | input bytes[max_len]
+/// slot k (at 64 + k * SlotSize): heartbeat i64 | state i32 | input length i32 | trace mode i32 | (pad to 64) | input bytes[max_len]
 /// </code>
 /// Every executor increments "total execs" atomically, so <c>-runs</c> bounds the whole
 /// campaign exactly, however many executors there are and however often they restart.
@@ -103,13 +103,17 @@ internal sealed unsafe class ControlBlock : IDisposable
 
     public void RequestStop() => Volatile.Write(ref StopWord, 1);
 
-    /// <summary>The executor, before it runs an input: copy it where the supervisor can find it after a crash.</summary>
-    public void BeginInput(int slot, ReadOnlySpan<byte> input)
+    /// <summary>
+    /// The executor, before it runs an input: copy it where the supervisor can find it after a crash,
+    /// with the trace mode the area is in (so the supervisor knows how to read the area then).
+    /// </summary>
+    public void BeginInput(int slot, ReadOnlySpan<byte> input, KcovMode mode)
     {
         byte* s = Slot(slot);
         int len = Math.Min(input.Length, MaxLen);
         input[..len].CopyTo(new Span<byte>(s + SlotHeaderSize, len));
         *(int*)(s + 12) = len;
+        *(int*)(s + 16) = (int)mode;
         // Input, then heartbeat, then state: pairs with the reads in Heartbeat/State/ReadInput.
         Volatile.Write(ref *(long*)s, *(long*)s + 1);
         Volatile.Write(ref *(int*)(s + 8), StateRunning);
@@ -122,6 +126,9 @@ internal sealed unsafe class ControlBlock : IDisposable
     public long Heartbeat(int slot) => Volatile.Read(ref *(long*)Slot(slot));
 
     public int State(int slot) => Volatile.Read(ref *(int*)(Slot(slot) + 8));
+
+    /// <summary>The trace mode of the slot's last input.</summary>
+    public KcovMode TraceMode(int slot) => (KcovMode)Volatile.Read(ref *(int*)(Slot(slot) + 16));
 
     /// <summary>The last input the slot's executor started: after its death, the one that killed it.</summary>
     public byte[] ReadInput(int slot)

@@ -23,6 +23,7 @@ internal sealed class ExecutorPool : IDisposable
     private readonly Socket _listener;
     private readonly BlockingCollection<PoolEvent> _events = new();
     private readonly List<ExecutorProcess> _live = [];
+    private readonly LastBlocks _lastBlocks = new(AppContext.BaseDirectory);
 
     private readonly bool _forwardOutput;
 
@@ -135,10 +136,12 @@ internal sealed class ExecutorPool : IDisposable
     private PoolEvent Ended(ExecutorProcess executor)
     {
         executor.Process.WaitForExit(); // also drains its stdout/stderr readers
-        executor.CleanUpSharedMemory();
         int exitCode = executor.Process.ExitCode;
         if (executor.SaidDone && exitCode == 0 && executor.Killed == KillReason.None)
+        {
+            executor.CleanUpSharedMemory();
             return new PoolEvent(executor, null);
+        }
         bool inInput = Block.State(executor.Slot) == ControlBlock.StateRunning;
         byte[]? input = inInput ? Block.ReadInput(executor.Slot) : null;
         var report = executor.Killed switch
@@ -147,6 +150,9 @@ internal sealed class ExecutorPool : IDisposable
             KillReason.Rss => CrashReport.OutOfMemory(executor.PeakRssMb, _options.RssLimitMb),
             _ => CrashReport.FromDeath(executor.StderrTail, exitCode),
         };
+        if (inInput)
+            report = report.WithLastBlocks(_lastBlocks.From(executor.AreaName, Block.TraceMode(executor.Slot)));
+        executor.CleanUpSharedMemory();
         return new PoolEvent(executor, null, report, input);
     }
 
