@@ -10,5 +10,6 @@ internal sealed class NullReporter : IFuzzReporter
     public void NewInput(byte[] input, string reason, string mutations, FuzzStats stats) { }
     public void Crash(CrashReport report, byte[] input, long execs) { }
     public void Stats(FuzzStats stats) { }
+    public void Pulse(FuzzStats stats) { }
     public void Inited(FuzzStats stats) { }
 }

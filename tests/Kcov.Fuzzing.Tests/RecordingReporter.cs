@@ -13,5 +13,6 @@ internal sealed class RecordingReporter : IFuzzReporter
     public void NewInput(byte[] input, string reason, string mutations, FuzzStats stats) => NewInputs.Add((input, reason, mutations));
     public void Crash(CrashReport report, byte[] input, long execs) => Crashes.Add((report, input, execs));
     public void Stats(FuzzStats stats) { }
+    public void Pulse(FuzzStats stats) { }
     public void Inited(FuzzStats stats) { }
 }

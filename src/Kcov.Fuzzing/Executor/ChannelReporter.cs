@@ -21,5 +21,7 @@ internal sealed class ChannelReporter(Channel channel) : IFuzzReporter
 
     public void Stats(FuzzStats stats) => channel.Send(new Message { Kind = MessageKind.Stats, Stats = stats });
 
+    public void Pulse(FuzzStats stats) => channel.Send(new Message { Kind = MessageKind.Stats, Stats = stats, Text = "pulse" });
+
     public void Inited(FuzzStats stats) => channel.Send(new Message { Kind = MessageKind.Inited, Stats = stats });
 }

@@ -122,6 +122,9 @@ internal sealed class FuzzLoop
         var features = _signal.Collect(_runner.Area);
         _gate.End();
         Execs++;
+        long total = _gate.TotalExecs;
+        if ((total & (total - 1)) == 0 && total > 1)
+            _reporter.Pulse(Stats);
         if (error is not null)
         {
             ReportCrash(error, input);

@@ -12,5 +12,8 @@ internal interface IFuzzReporter
     /// <param name="execs">The campaign's executions when it was found.</param>
     void Crash(CrashReport report, byte[] input, long execs);
     void Stats(FuzzStats stats);
+
+    /// <summary>The campaign's execution count reached a power of two (libFuzzer's "pulse" lines).</summary>
+    void Pulse(FuzzStats stats);
     void Inited(FuzzStats stats);
 }

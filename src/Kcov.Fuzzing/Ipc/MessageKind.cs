@@ -11,7 +11,7 @@ internal enum MessageKind : byte
     NewInput,
     /// <summary>E: a managed crash caught in the executor; Input, Text = report, Detail = signature, Numbers = [artifact kind].</summary>
     Crash,
-    /// <summary>E: periodic statistics.</summary>
+    /// <summary>E: periodic statistics; Text = "pulse" when the execution count reached a power of two.</summary>
     Stats,
     /// <summary>E: the initial corpus has been run.</summary>
     Inited,

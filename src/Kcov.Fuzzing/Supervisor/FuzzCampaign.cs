@@ -140,6 +140,10 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
                     _status.Line(m.Stats.Execs, "INITED", m.Stats, e.Executor.RssMb());
                 break;
             case MessageKind.Stats:
+                _latest = m.Stats;
+                if (m.Text == "pulse")
+                    _status.Line(m.Stats.Execs, "pulse", m.Stats, e.Executor.RssMb());
+                break;
             case MessageKind.Done:
                 _latest = m.Stats;
                 break;
@@ -163,7 +167,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
     {
         if (options.MaxTotalTimeSeconds > 0 && _status.Elapsed.TotalSeconds >= options.MaxTotalTimeSeconds)
             pool.RequestStop();
-        _status.MaybePulse(pool.Block.TotalExecs, _latest, pool.PeakRssMb);
+        _status.Refresh(pool.Block.TotalExecs, _latest, pool.PeakRssMb);
     }
 
     private void PrintFinalStats(ExecutorPool pool, long execs)

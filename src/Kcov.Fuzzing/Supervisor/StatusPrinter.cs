@@ -13,7 +13,6 @@ namespace Kcov.Fuzzing.Supervisor;
 internal sealed class StatusPrinter(int verbosity, LiveView? live = null)
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private long _nextPulse = 2;
 
     public TimeSpan Elapsed => _clock.Elapsed;
 
@@ -35,20 +34,8 @@ internal sealed class StatusPrinter(int verbosity, LiveView? live = null)
             live.Log(Spectre.Console.Markup.Escape(line.Replace('\t', ' ')));
     }
 
-    /// <summary>A "pulse" line each time the execution count passes a power of two (the view: every tick).</summary>
-    public void MaybePulse(long execs, FuzzStats s, long rssMb)
-    {
-        if (live is not null)
-        {
-            live.Update(execs, ExecsPerSecond(execs), s, rssMb, Elapsed);
-            return;
-        }
-        if (execs < _nextPulse)
-            return;
-        while (_nextPulse <= execs)
-            _nextPulse *= 2;
-        Line(execs, "pulse", s, rssMb);
-    }
+    /// <summary>Keeps the live view's numbers current between status lines (no line is printed).</summary>
+    public void Refresh(long execs, FuzzStats s, long rssMb) => live?.Update(execs, ExecsPerSecond(execs), s, rssMb, Elapsed);
 
     public void Info(string text)
     {
