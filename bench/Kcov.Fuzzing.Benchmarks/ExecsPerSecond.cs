@@ -12,7 +12,8 @@ using Kcov.Fuzzing.Options;
 namespace Kcov.Fuzzing.Benchmarks;
 
 /// <summary>
-/// Executions per second on <see cref="TinyTarget"/>, three ways, same run:
+/// Executions per second on the tiny-input sample (samples' MagicNumberTarget, really instrumented;
+/// see <see cref="InstrumentedSample"/>), three ways, same run:
 /// <list type="number">
 /// <item>supervisor round trip: the supervisor mutates, sends each input to an executor process
 /// over the channel, and waits for its features (a per-input round trip, the baseline);</item>
@@ -30,9 +31,11 @@ internal static class ExecsPerSecond
 
     public static void Run(int repetitions)
     {
-        var roundTrip = Repeat(repetitions, MeasureRoundTrip);
-        var inProcess = Repeat(repetitions, MeasureInProcess);
-        var product = Repeat(repetitions, MeasureProduct);
+        string sample = InstrumentedSample.Instrument();
+        var target = InstrumentedSample.Load(sample);
+        var roundTrip = Repeat(repetitions, () => MeasureRoundTrip(sample));
+        var inProcess = Repeat(repetitions, () => MeasureInProcess(target));
+        var product = Repeat(repetitions, () => MeasureProduct(sample));
         Console.WriteLine("| loop | exec/s (min / median) | vs round trip (median) |");
         Console.WriteLine("|---|---:|---:|");
         Row("supervisor round trip per input", roundTrip, roundTrip.Median);
@@ -50,10 +53,10 @@ internal static class ExecsPerSecond
         return (samples[0], samples[samples.Count / 2]);
     }
 
-    private static double MeasureInProcess()
+    private static double MeasureInProcess(Action<ReadOnlySpan<byte>> target)
     {
         var options = new FuzzerOptions { UseCmp = false, Runs = InProcessExecs };
-        using var runner = new TargetRunner(FuzzTarget.From(TinyTarget.Run), 1 << 16);
+        using var runner = new TargetRunner(FuzzTarget.From(target), 1 << 16);
         var loop = new FuzzLoop(options, runner, new ExecutionGate(null, 0, InProcessExecs), new NullReporter(), 1, 64, []);
         var clock = Stopwatch.StartNew();
         if (loop.RunSeeds([]))
@@ -61,13 +64,13 @@ internal static class ExecsPerSecond
         return loop.Execs / clock.Elapsed.TotalSeconds;
     }
 
-    private static double MeasureRoundTrip()
+    private static double MeasureRoundTrip(string sample)
     {
         string socketPath = Path.Combine(Path.GetTempPath(), $"kcov-bench-{Environment.ProcessId}-{Guid.NewGuid():N}.sock"[..48]);
         using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         listener.Bind(new UnixDomainSocketEndPoint(socketPath));
         listener.Listen(1);
-        using var child = Process.Start(SelfStartInfo("roundtrip-executor", socketPath))!;
+        using var child = Process.Start(SelfStartInfo("roundtrip-executor", socketPath, sample))!;
         using var channel = new Channel(listener.Accept());
         File.Delete(socketPath);
 
@@ -99,10 +102,10 @@ internal static class ExecsPerSecond
     }
 
     /// <summary>The executor side of the round trip: run each input it is sent, answer with its features.</summary>
-    public static int RoundTripExecutor(string socketPath)
+    public static int RoundTripExecutor(string socketPath, string sample)
     {
         using var channel = Channel.Connect(socketPath);
-        using var runner = new TargetRunner(FuzzTarget.From(TinyTarget.Run), 1 << 16);
+        using var runner = new TargetRunner(FuzzTarget.From(InstrumentedSample.Load(sample)), 1 << 16);
         var signal = new Signal();
         while (channel.Receive() is { } m)
         {
@@ -112,9 +115,9 @@ internal static class ExecsPerSecond
         return 0;
     }
 
-    private static double MeasureProduct()
+    private static double MeasureProduct(string sample)
     {
-        var info = SelfStartInfo("harness", $"-runs={ProductExecs}", "-seed=1", "-use_cmp=0", "-print_final_stats=1");
+        var info = SelfStartInfo("harness", sample, $"-runs={ProductExecs}", "-seed=1", "-use_cmp=0", "-print_final_stats=1");
         info.RedirectStandardError = true;
         using var harness = Process.Start(info)!;
         string stderr = harness.StandardError.ReadToEnd();

@@ -13,10 +13,10 @@ switch (what)
         ExecsPerSecond.Run(repetitions);
         return 0;
     case "roundtrip-executor":
-        return ExecsPerSecond.RoundTripExecutor(args[1]);
+        return ExecsPerSecond.RoundTripExecutor(args[1], args[2]);
     case "harness":
-        // This program as a fuzz harness of TinyTarget (the "whole harness" row of `execs`).
-        return Fuzzer.Run(args[1..], TinyTarget.Run);
+        // This program as a fuzz harness of the instrumented sample in args[1] (the "whole harness" row of `execs`).
+        return Fuzzer.Run(args[2..], InstrumentedSample.Load(args[1]));
     default:
         Console.Error.WriteLine("usage: Kcov.Fuzzing.Benchmarks gcov|execs [repetitions]");
         return 2;
