@@ -57,6 +57,19 @@ public class FuzzLoopTests
     }
 
     [Fact]
+    public void AnAreaThatFillsUpIsCountedAsOverflow()
+    {
+        // 16 words: any input of 15 bytes or more runs more blocks than the area holds.
+        var options = new FuzzerOptions { UseCmp = false };
+        using var runner = new TargetRunner(FuzzTarget.From(ManyPathsHandTarget.Run), 16);
+        var loop = new FuzzLoop(options, runner, new ExecutionGate(null, 0, 2000), new RecordingReporter(), 1, 64, []);
+        loop.RunSeeds([new byte[40], new byte[3]]);
+        Assert.Equal(1, loop.Stats.Overflows);
+        loop.Fuzz();
+        Assert.True(loop.Stats.Overflows > 1);
+    }
+
+    [Fact]
     public void SameSeedSameCampaign()
     {
         var a = Fuzz(MazeHandTarget.Run, 5000, 9, useCmp: true, out _);

@@ -100,6 +100,18 @@ public class SampleTests
     }
 
     [Fact]
+    public void AnAreaTooSmallForMarkdigIsReported()
+    {
+        using var dir = new ScratchDirectory();
+        dir.Write("seeds/doc.md", string.Concat(Enumerable.Repeat("# Title\n\n* a *b* `c` [d](e)\n\n", 40)));
+        var (exit, _, stderr) = InstrumentedSamples.Run(dir.Path, "markdown", "-runs=200", "-seed=1", "-kcov_area_words=1024", "-print_final_stats=1", "corpus", "seeds");
+        Assert.Equal(0, exit);
+        Assert.Contains("INFO: the kcov area (1024 words) filled up during an input", stderr);
+        var overflows = Regex.Match(stderr, @"stat::kcov_area_overflows: (\d+)");
+        Assert.True(long.Parse(overflows.Groups[1].Value) > 0, stderr);
+    }
+
+    [Fact]
     public void MarkdigCoverageGrowsFromAnEmptyCorpus()
     {
         using var dir = new ScratchDirectory();

@@ -21,11 +21,13 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
     private readonly HashSet<string> _known = [];
     private readonly HashSet<string> _poison = [];
     private readonly List<byte[]> _corpus = [];
+    private readonly List<string> _finalStats = [];
+    /// <summary>Area overflows per slot as its executor last reported them, and those of executors that ended.</summary>
+    private readonly Dictionary<int, long> _overflows = [];
+    private long _overflowsOfEnded;
     private FuzzStats _latest;
     private int _newInputs;
     private int _restartCount;
-
-    private readonly List<string> _finalStats = [];
 
     public int Run()
     {
@@ -45,7 +47,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
     {
         uint seed = options.Seed != 0 ? options.Seed : (uint)Random.Shared.Next(1, int.MaxValue);
         _status.Info($"Seed: {seed}");
-        var seeds = CorpusDirectory.Load(corpusDirectories, 0, out int files);
+        var seeds = CorpusDirectory.Load(corpusDirectories, 0, out _);
         foreach (var dir in corpusDirectories)
             _status.Info($"{(Directory.Exists(dir) ? Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Count() : 0)} files found in {dir}");
         int maxLen = options.MaxLen > 0 ? options.MaxLen : Math.Max(4096, seeds.Count == 0 ? 0 : seeds.Max(s => s.Length));
@@ -68,8 +70,13 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
             foreach (var e in pool.Events(() => Tick(pool)))
             {
                 if (e.Message is not null)
+                {
                     Handle(pool, e);
-                else if (e.Death is not null)
+                    continue;
+                }
+                _overflowsOfEnded += _overflows.GetValueOrDefault(e.Executor.Slot);
+                _overflows[e.Executor.Slot] = 0;
+                if (e.Death is not null)
                 {
                     deathsBetweenInputs = e.DeathInput is null && e.Executor.Killed != KillReason.Stop ? deathsBetweenInputs + 1 : 0;
                     if (deathsBetweenInputs >= MaxDeathsBetweenInputs)
@@ -110,6 +117,12 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
     private void Handle(ExecutorPool pool, PoolEvent e)
     {
         var m = e.Message!;
+        if (m.Kind is MessageKind.NewInput or MessageKind.Stats or MessageKind.Inited or MessageKind.Done)
+        {
+            if (m.Stats.Overflows > 0 && _overflowsOfEnded + _overflows.Values.Sum() == 0)
+                _status.Info($"the kcov area ({options.AreaWords} words) filled up during an input: blocks after that were not seen; raise -kcov_area_words");
+            _overflows[e.Executor.Slot] = m.Stats.Overflows;
+        }
         switch (m.Kind)
         {
             case MessageKind.NewInput:
@@ -181,6 +194,6 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
         Stat("crashes", _artifacts.Crashes);
         Stat("timeouts", _artifacts.Timeouts);
         Stat("ooms", _artifacts.Ooms);
-        Stat("kcov_area_overflows", _latest.Overflows);
+        Stat("kcov_area_overflows", _overflowsOfEnded + _overflows.Values.Sum());
     }
 }
