@@ -5,7 +5,9 @@ namespace Kcov.Benchmarks;
 
 /// <summary>
 /// The cost of one trace call, as instrumented code pays it at every basic block or
-/// comparison: on a bound thread, on an unbound thread, and with the area full.
+/// comparison: on a bound thread, with the area full, and on an unbound thread both when
+/// nothing in the process traces and when another thread does (so the process-wide check
+/// cannot answer and the thread's own state is read).
 /// Each benchmark runs <see cref="Calls"/> calls; ratios are against a loop of the same
 /// length that does only the loop's own work.
 /// </summary>
@@ -16,8 +18,10 @@ public class TracePathBenchmarks
 
     private KcovDevice? _device;
     private KcovArea? _area;
+    private Thread? _other;
+    private readonly ManualResetEventSlim _stopOther = new();
 
-    [Params("bound", "unbound", "full")]
+    [Params("bound", "full", "unbound", "unbound, another thread traces")]
     public string Thread { get; set; } = "bound";
 
     [Params(KcovMode.TracePc, KcovMode.TraceCmp)]
@@ -26,16 +30,37 @@ public class TracePathBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        if (Thread == "unbound")
+        if (Thread.StartsWith("unbound", StringComparison.Ordinal))
+        {
+            if (Thread != "unbound")
+                StartOtherTracingThread();
             return;
+        }
         // "full": 2 words hold one PC and no cmp record, so every call after the first drops.
         int words = Thread == "full" ? 2 : Calls * KcovAbi.WordsPerCmp + 1;
         _device = KcovDevice.OpenEnabled(words, Mode, out _area);
     }
 
+    private void StartOtherTracingThread()
+    {
+        using var enabled = new ManualResetEventSlim();
+        _other = new System.Threading.Thread(() =>
+        {
+            using var device = KcovDevice.OpenEnabled(16, Mode, out var area);
+            enabled.Set();
+            _stopOther.Wait();
+            device.Disable();
+            area.Dispose();
+        });
+        _other.Start();
+        enabled.Wait();
+    }
+
     [GlobalCleanup]
     public void Cleanup()
     {
+        _stopOther.Set();
+        _other?.Join();
         _device?.Disable();
         _area?.Dispose();
         _device?.Dispose();

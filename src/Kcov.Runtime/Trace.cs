@@ -1,11 +1,18 @@
+using System.Runtime.CompilerServices;
+
 namespace Kcov;
 
 /// <summary>
 /// The entry points instrumented code calls: kcov's __sanitizer_cov_trace_* for .NET.
-/// Each one reads the calling thread's task (one thread-static read), checks the mode,
+/// Each one reads the calling thread's trace state (one TLS lookup), checks the mode,
 /// checks the bounds, stores the entry and then publishes the new count, as kcov.c does.
 /// They never allocate, lock or throw: a thread that is not bound records nothing, and
 /// a full area drops the record and leaves the count in bounds.
+/// <para>
+/// They are small enough for the JIT to inline into the instrumented method, and marked so:
+/// an out-of-line call per basic block costs more than the block itself in tight parsing
+/// code. Before any thread-static read they check whether any thread traces at all.
+/// </para>
 /// </summary>
 public static unsafe class Trace
 {
@@ -13,15 +20,15 @@ public static unsafe class Trace
     private const ulong Const = KcovAbi.CmpConst;
 
     /// <summary>Called by instrumented code at the start of every basic block (trace-pc).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Pc(ulong pc)
     {
-        var t = KcovTask.Current;
-        if (t is null || t.Mode != KcovTask.ModeTracePc)
+        if (KcovTask.Tracing == 0 || KcovTask.TraceMode != KcovTask.ModeTracePc)
             return;
-        ulong* area = t.Area;
+        ulong* area = KcovTask.TraceArea;
         // Word 0 is the number of PCs that follow. The reader may reset it at any time.
         ulong pos = Volatile.Read(ref area[0]) + 1;
-        if (pos < t.Size)
+        if (pos < KcovTask.TraceSize)
         {
             area[pos] = pc;
             // Publish after the entry: pairs with the reader's load of word 0.
@@ -30,27 +37,35 @@ public static unsafe class Trace
     }
 
     /// <summary>Called by instrumented code before a comparison of two 1-byte values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Cmp1(byte arg1, byte arg2, ulong pc) => WriteComp(Size1, arg1, arg2, pc);
 
     /// <summary>Called by instrumented code before a comparison of two 2-byte values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Cmp2(ushort arg1, ushort arg2, ulong pc) => WriteComp(Size2, arg1, arg2, pc);
 
     /// <summary>Called by instrumented code before a comparison of two 4-byte values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Cmp4(uint arg1, uint arg2, ulong pc) => WriteComp(Size4, arg1, arg2, pc);
 
     /// <summary>Called by instrumented code before a comparison of two 8-byte values.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Cmp8(ulong arg1, ulong arg2, ulong pc) => WriteComp(Size8, arg1, arg2, pc);
 
     /// <summary>Called by instrumented code before a comparison with a 1-byte constant; <paramref name="arg1"/> is the constant.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void ConstCmp1(byte arg1, byte arg2, ulong pc) => WriteComp(Size1 | Const, arg1, arg2, pc);
 
     /// <summary>Called by instrumented code before a comparison with a 2-byte constant; <paramref name="arg1"/> is the constant.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void ConstCmp2(ushort arg1, ushort arg2, ulong pc) => WriteComp(Size2 | Const, arg1, arg2, pc);
 
     /// <summary>Called by instrumented code before a comparison with a 4-byte constant; <paramref name="arg1"/> is the constant.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void ConstCmp4(uint arg1, uint arg2, ulong pc) => WriteComp(Size4 | Const, arg1, arg2, pc);
 
     /// <summary>Called by instrumented code before a comparison with an 8-byte constant; <paramref name="arg1"/> is the constant.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void ConstCmp8(ulong arg1, ulong arg2, ulong pc) => WriteComp(Size8 | Const, arg1, arg2, pc);
 
     /// <summary>
@@ -60,8 +75,7 @@ public static unsafe class Trace
     /// </summary>
     public static void Switch(ulong val, ulong[] cases, ulong pc)
     {
-        var t = KcovTask.Current;
-        if (t is null || t.Mode != KcovTask.ModeTraceCmp || cases is null || cases.Length < 2)
+        if (KcovTask.Tracing == 0 || KcovTask.TraceMode != KcovTask.ModeTraceCmp || cases is null || cases.Length < 2)
             return;
         ulong type = Const;
         switch (cases[1])
@@ -79,16 +93,16 @@ public static unsafe class Trace
     }
 
     /// <summary>write_comp_data(): one 4-word record (type, arg1, arg2, pc) if it fits whole.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void WriteComp(ulong type, ulong arg1, ulong arg2, ulong pc)
     {
-        var t = KcovTask.Current;
-        if (t is null || t.Mode != KcovTask.ModeTraceCmp)
+        if (KcovTask.Tracing == 0 || KcovTask.TraceMode != KcovTask.ModeTraceCmp)
             return;
-        ulong* area = t.Area;
+        ulong* area = KcovTask.TraceArea;
         ulong count = Volatile.Read(ref area[0]);
         // Record number `count` occupies words 1+4*count .. 4+4*count, so it fits iff
         // count < (size-1)/4. Compared this way so a count the reader scribbled cannot overflow.
-        if (count < t.CmpCapacity)
+        if (count < KcovTask.TraceCmpCapacity)
         {
             ulong* record = area + 1 + count * KcovAbi.WordsPerCmp;
             record[0] = type;
