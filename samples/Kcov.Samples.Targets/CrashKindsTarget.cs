@@ -4,9 +4,10 @@ using System.Runtime.InteropServices;
 namespace Kcov.Samples.Targets;
 
 /// <summary>
-/// Every way a target can fail, one 4-byte command each: THRW (an exception), SOVF (a stack
-/// overflow), FAIL (Environment.FailFast), OOMX (managed allocations past the heap limit), RSSX
-/// (native memory past -rss_limit_mb), HANG (never returns). The fuzzer must survive them all,
+/// Every way a target can fail, one 4-byte command each: THRW (an exception), THRD (an exception
+/// on a thread of its own, which ends the process), SOVF (a stack overflow), FAIL
+/// (Environment.FailFast), OOMX (managed allocations past the heap limit), RSSX (native memory past
+/// -rss_limit_mb), HANG (never returns). The fuzzer must survive them all,
 /// keep each one's input as an artifact, and go on.
 /// </summary>
 public static class CrashKindsTarget
@@ -22,6 +23,11 @@ public static class CrashKindsTarget
         {
             case "THRW":
                 throw new FormatException("planted exception");
+            case "THRD":
+                var thread = new Thread(() => throw new ApplicationException("planted exception on another thread"));
+                thread.Start();
+                thread.Join();
+                break;
             case "SOVF":
                 Recurse(1);
                 break;

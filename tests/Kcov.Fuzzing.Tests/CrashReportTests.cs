@@ -67,6 +67,36 @@ public class CrashReportTests
     }
 
     [Fact]
+    public void SignaturesNameTheSourceMethodsOfAsyncMethodsAndLambdas()
+    {
+        // The same bug seen through two stacks the JIT may produce (with and without the lambda frame).
+        const string withLambda = """
+            Unhandled exception. System.IndexOutOfRangeException: Index was outside the bounds of the array.
+               at My.Parser.SumList(System.ReadOnlySpan`1<Byte>)
+               at My.Parser.Run(System.ReadOnlySpan`1<Byte>)
+               at My.AsyncParser+<>c__DisplayClass0_0.<Run>b__0()
+               at My.AsyncParser+<Run>d__0.MoveNext()
+            """;
+        const string withoutLambda = """
+            Unhandled exception. System.IndexOutOfRangeException: Index was outside the bounds of the array.
+               at My.Parser.SumList(System.ReadOnlySpan`1<Byte>)
+               at My.Parser.Run(System.ReadOnlySpan`1<Byte>)
+               at My.AsyncParser+<Run>d__0.MoveNext()
+            """;
+        var a = CrashReport.FromDeath(withLambda, 134);
+        var b = CrashReport.FromDeath(withoutLambda, 134);
+        Assert.Equal("System.IndexOutOfRangeException <- My.Parser.SumList <- My.Parser.Run <- My.AsyncParser.Run", a.Signature);
+        Assert.Equal(a.Signature, b.Signature);
+
+        const string onAThread = """
+            Unhandled exception. System.ApplicationException: boom
+               at My.Target.<>c.<Run>b__2_0() in /src/Target.cs:line 27
+               at System.Threading.Thread.StartCallback()
+            """;
+        Assert.Equal("System.ApplicationException <- My.Target.Run", CrashReport.FromDeath(onAThread, 134).Signature);
+    }
+
+    [Fact]
     public void FailFastKeepsItsMessage()
     {
         const string stderr = """

@@ -9,7 +9,7 @@ namespace Kcov.Fuzzing.Crashes;
 /// deduplication: the kind of failure plus the top frames of the target's own code.
 /// The same text is printed by the campaign and by reproduce mode.
 /// </summary>
-internal sealed class CrashReport(ArtifactKind kind, string title, IReadOnlyList<string> frames, string signature)
+internal sealed partial class CrashReport(ArtifactKind kind, string title, IReadOnlyList<string> frames, string signature)
 {
     private const int SignatureFrames = 3;
     private const int MaxHexBytes = 4096;
@@ -84,7 +84,7 @@ internal sealed class CrashReport(ArtifactKind kind, string title, IReadOnlyList
                 .TakeWhile(l => !IsFuzzerFrame(FrameMethod(l))));
             var methods = frames.Select(FrameMethod).Distinct().ToList();
             // The runtime's own message follows the marker: the exception, or FailFast's text.
-            string title = what != "StackOverflow" && at + 1 < lines.Count && !lines[at + 1].TrimStart().StartsWith("at ", StringComparison.Ordinal)
+            string title = what == "FailFast" && at + 1 < lines.Count && !lines[at + 1].TrimStart().StartsWith("at ", StringComparison.Ordinal)
                 ? $"{lines[at]} {lines[at + 1].Trim()}" : lines[at];
             string kindName = what == "UnhandledException" ? ExceptionType(lines, at) : what;
             return new CrashReport(ArtifactKind.Crash, title, frames, MakeSignature(kindName, methods));
@@ -160,11 +160,35 @@ internal sealed class CrashReport(ArtifactKind kind, string title, IReadOnlyList
 
     private static string MakeSignature(string what, List<string> methods)
     {
+        methods = methods.Select(SourceMethod).Distinct().ToList();
         // Skip the runtime's frames (ThrowHelper, Span indexers...) to reach the target's code.
         var own = methods.Where(m => !RuntimeNamespaces.Any(ns => m.StartsWith(ns, StringComparison.Ordinal))).ToList();
         var top = (own.Count > 0 ? own : methods).Take(SignatureFrames);
         return string.Join(" <- ", top.Prepend(what));
     }
+
+    /// <summary>
+    /// The source method a frame belongs to, as the signature names it: an async state machine's
+    /// MoveNext is its async method, a lambda or local function is the method it is written in.
+    /// Whether such frames show up depends on the JIT's inlining (tiering, PGO), so a signature
+    /// that named them as they are would split one bug into several.
+    /// </summary>
+    private static string SourceMethod(string method)
+    {
+        var asyncMethod = AsyncStateMachine().Match(method);
+        if (asyncMethod.Success)
+            return $"{asyncMethod.Groups[1].Value}.{asyncMethod.Groups[2].Value}";
+        var closure = Closure().Match(method);
+        return closure.Success ? $"{closure.Groups[1].Value}.{closure.Groups[2].Value}" : method;
+    }
+
+    /// <summary>Ns.Type+&lt;Run&gt;d__0.MoveNext (exception texts write nested types with '.', not '+').</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(.*)[+.]<([^>]+)>d__\d+\.MoveNext$")]
+    private static partial System.Text.RegularExpressions.Regex AsyncStateMachine();
+
+    /// <summary>Ns.Type+&lt;&gt;c.&lt;Run&gt;b__2_0, Ns.Type+&lt;&gt;c__DisplayClass0_0.&lt;Run&gt;b__0, Ns.Type.&lt;Run&gt;g__Local|0_0</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(.*?)(?:[+.]<>c(?:__DisplayClass[\d_]+)?)?\.<([^>]+)>[bg]__.*$")]
+    private static partial System.Text.RegularExpressions.Regex Closure();
 
     /// <summary>"   at Ns.Type.Method(Int32)" or "... in file:line n" (or "... (x12)") -> "Ns.Type.Method".</summary>
     private static string FrameMethod(string line)
@@ -181,13 +205,14 @@ internal sealed class CrashReport(ArtifactKind kind, string title, IReadOnlyList
         return dot > 0 && typeof(CrashReport).Assembly.GetType(method[..dot]) is not null;
     }
 
+    /// <summary>"Unhandled exception. System.FormatException: text" (the type may also start the next line).</summary>
     private static string ExceptionType(List<string> lines, int at)
     {
-        if (at + 1 >= lines.Count)
-            return "UnhandledException";
-        string next = lines[at + 1].Trim();
-        int colon = next.IndexOf(':');
-        return colon > 0 ? next[..colon] : next;
+        string rest = lines[at]["Unhandled exception.".Length..].Trim();
+        if (rest.Length == 0 && at + 1 < lines.Count && !lines[at + 1].TrimStart().StartsWith("at ", StringComparison.Ordinal))
+            rest = lines[at + 1].Trim();
+        int colon = rest.IndexOf(':');
+        return colon > 0 ? rest[..colon] : rest.Length > 0 ? rest : "UnhandledException";
     }
 
     private static void AppendHex(StringBuilder text, ReadOnlySpan<byte> input)
