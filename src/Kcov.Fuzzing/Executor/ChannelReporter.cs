@@ -3,7 +3,7 @@ using Kcov.Fuzzing.Ipc;
 
 namespace Kcov.Fuzzing.Executor;
 
-/// <summary>The executor's side of the reports: messages to the supervisor (Supervisor/Supervisor.cs reads them).</summary>
+/// <summary>The executor's side of the reports: messages to the supervisor (Supervisor/FuzzCampaign.cs reads them).</summary>
 internal sealed class ChannelReporter(Channel channel) : IFuzzReporter
 {
     public void NewInput(byte[] input, string reason, string mutations, FuzzStats stats) =>

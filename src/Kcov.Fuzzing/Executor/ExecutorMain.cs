@@ -1,4 +1,3 @@
-using Kcov.Fuzzing.Crashes;
 using Kcov.Fuzzing.Ipc;
 using Kcov.Fuzzing.Mutation;
 using Kcov.Fuzzing.Options;
@@ -8,7 +7,7 @@ namespace Kcov.Fuzzing.Executor;
 /// <summary>
 /// The executor process: the harness started again by its supervisor with
 /// <see cref="EnvironmentVariable"/> set. It owns the kcov device, runs inputs, and talks to the
-/// supervisor (Supervisor/Supervisor.cs) over the channel and the control block.
+/// supervisor (Supervisor/ExecutorPool.cs and the campaigns) over the channel and the control block.
 /// </summary>
 internal static class ExecutorMain
 {
@@ -53,10 +52,10 @@ internal static class ExecutorMain
             Environment.Exit(3);
         }) { IsBackground = true, Name = "kcov-fuzz-channel" };
 
+        reader.Start();
         switch (mode)
         {
             case ExecutorMode.Fuzz:
-                reader.Start();
                 if (loop.RunSeeds(start.Inputs))
                     loop.Fuzz();
                 break;

@@ -13,8 +13,8 @@ namespace Kcov.Fuzzing.Ipc;
 /// </code>
 /// Every executor increments "total execs" atomically, so <c>-runs</c> bounds the whole
 /// campaign exactly, however many executors there are and however often they restart.
-/// Each side of this layout is this one type (Executor/ExecutorLoop.cs and
-/// Supervisor/ExecutorProcess.cs both read it through the members below).
+/// Each side of this layout is this one type (Executor/ExecutionGate.cs writes it,
+/// Supervisor/ExecutorPool.cs reads it, both through the members below).
 /// </summary>
 internal sealed unsafe class ControlBlock : IDisposable
 {
@@ -41,7 +41,6 @@ internal sealed unsafe class ControlBlock : IDisposable
     private ref long TotalExecsWord => ref *(long*)(_base + 8);
     private ref long RunsLimitWord => ref *(long*)(_base + 16);
     private ref int StopWord => ref *(int*)(_base + 24);
-    public int Slots => *(int*)(_base + 28);
     public int MaxLen => *(int*)(_base + 32);
     private int SlotSize => (SlotHeaderSize + MaxLen + 63) & ~63;
     private byte* Slot(int k) => _base + HeaderSize + (long)k * SlotSize;
@@ -81,8 +80,6 @@ internal sealed unsafe class ControlBlock : IDisposable
 
     /// <summary>Executions of the whole campaign so far.</summary>
     public long TotalExecs => Volatile.Read(ref TotalExecsWord);
-
-    public long RunsLimit => RunsLimitWord;
 
     /// <summary>Claims the next execution of the campaign; false once -runs are used up or a stop was asked.</summary>
     public bool TryClaimExecution()

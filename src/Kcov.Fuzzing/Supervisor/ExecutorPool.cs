@@ -24,6 +24,7 @@ internal sealed class ExecutorPool : IDisposable
     private readonly BlockingCollection<PoolEvent> _events = new();
     private readonly List<ExecutorProcess> _live = [];
     private readonly LastBlocks _lastBlocks = new(AppContext.BaseDirectory);
+    private readonly HashSet<int> _startedSlots = [];
 
     private readonly bool _forwardOutput;
 
@@ -55,8 +56,6 @@ internal sealed class ExecutorPool : IDisposable
     public int Restarts { get; private set; }
 
     public long PeakRssMb { get; private set; }
-
-    private readonly HashSet<int> _startedSlots = [];
 
     /// <summary>Starts an executor in <paramref name="slot"/>, waits for its Hello, and sends it <paramref name="start"/>.</summary>
     public ExecutorProcess Start(int slot, Message start)
