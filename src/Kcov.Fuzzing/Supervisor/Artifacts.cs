@@ -1,3 +1,4 @@
+using Kcov.Coverage;
 using Kcov.Fuzzing.Corpus;
 using Kcov.Fuzzing.Crashes;
 using Kcov.Fuzzing.Options;
@@ -33,7 +34,7 @@ internal sealed class Artifacts(FuzzerOptions options, StatusPrinter status)
         string path = options.ExactArtifactPath.Length > 0 && Written.Count == 0
             ? options.ExactArtifactPath
             : $"{options.ArtifactPrefix}{CrashReport.Prefix(kind)}-{CorpusDirectory.Sha1(input)}";
-        AtomicFile.WriteDurable(path, input);
+        AtomicFile.WriteAllBytes(path, input);
         Written.Add(path);
         string written = $"INFO: found after {execs} executions{Environment.NewLine}" +
             $"artifact_prefix='{options.ArtifactPrefix}'; Test unit written to {path}{Environment.NewLine}";

@@ -1,3 +1,4 @@
+using Kcov.Coverage;
 using Kcov.Fuzzing.Corpus;
 using Kcov.Fuzzing.Executor;
 using Kcov.Fuzzing.Ipc;
@@ -70,7 +71,7 @@ internal sealed class MinimizeCampaign(FuzzerOptions options, string inputPath)
         string path = options.ExactArtifactPath.Length > 0
             ? options.ExactArtifactPath
             : $"{options.ArtifactPrefix}minimized-from-{CorpusDirectory.Sha1(original)}";
-        AtomicFile.WriteDurable(path, best);
+        AtomicFile.WriteAllBytes(path, best);
         Console.Error.Write(reportText);
         status.Info($"CRASH_MIN: minimized {original.Length} -> {best.Length} bytes, signature {signature}");
         status.Info($"CRASH_MIN: written to {path}; reproduce with the harness and this file as its argument");
