@@ -1,5 +1,5 @@
-using Kcov.Coverage;
 using System.Security.Cryptography;
+using Kcov.Coverage;
 using Kcov.Fuzzing.Options;
 
 namespace Kcov.Fuzzing.Corpus;
