@@ -73,5 +73,11 @@ public static class Fuzzer
             Console.Error.WriteLine($"ERROR: {e.Message}");
             return 1;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A corpus or artifact path that cannot be written, a full disk: the user's to fix.
+            Console.Error.WriteLine($"ERROR: {e.Message} Check the corpus and artifact paths, their permissions and free space.");
+            return 1;
+        }
     }
 }

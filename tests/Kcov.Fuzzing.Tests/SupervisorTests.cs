@@ -151,6 +151,17 @@ public class SupervisorTests
         var dict = HarnessProcess.Run(dir.Path, "maze", "-dict=/no/such/file");
         Assert.Equal(1, dict.ExitCode);
         Assert.Single(dict.Stderr.Trim().Split('\n'));
+
+        var merge = HarnessProcess.Run(dir.Path, "maze", "-merge=1", "out", "no-such-dir");
+        Assert.Equal(1, merge.ExitCode);
+        Assert.Equal("ERROR: -merge=1: input directory 'no-such-dir' does not exist", merge.Stderr.Trim());
+
+        // A corpus directory that cannot be created (a file is in the way).
+        dir.Write("blocker", "x");
+        var unwritable = HarnessProcess.Run(dir.Path, "maze", "-runs=10", Path.Combine(dir["blocker"], "corpus"));
+        Assert.Equal(1, unwritable.ExitCode);
+        Assert.StartsWith("ERROR: ", unwritable.Stderr.Trim().Split('\n').Last());
+        Assert.DoesNotContain("   at ", unwritable.Stderr);
     }
 
     private static string ReportOf(string stderr)

@@ -17,6 +17,8 @@ internal sealed class MergeCampaign(FuzzerOptions options, IReadOnlyList<string>
     {
         if (directories.Count < 2)
             throw new FuzzerUsageException("-merge=1 needs an output corpus directory and at least one input directory: -merge=1 OUT IN [IN...]");
+        if (directories.Skip(1).FirstOrDefault(d => !Directory.Exists(d)) is { } missing)
+            throw new FuzzerUsageException($"-merge=1: input directory '{missing}' does not exist");
         var status = new StatusPrinter(options.Verbosity);
         string output = directories[0];
         Directory.CreateDirectory(output);
