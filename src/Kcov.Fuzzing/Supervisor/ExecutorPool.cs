@@ -17,6 +17,7 @@ namespace Kcov.Fuzzing.Supervisor;
 internal sealed class ExecutorPool : IDisposable
 {
     private static readonly TimeSpan StartupLimit = TimeSpan.FromSeconds(120);
+    private static readonly TimeSpan ExitLimit = TimeSpan.FromSeconds(30);
 
     private readonly FuzzerOptions _options;
     private readonly string _socketPath;
@@ -94,15 +95,21 @@ internal sealed class ExecutorPool : IDisposable
 
     /// <summary>
     /// Messages and ends of executors, in arrival order, until none is left. Between events
-    /// (every 100 ms at most) the watchdog checks -timeout, -rss_limit_mb and <paramref name="tick"/>.
+    /// (every 50 ms) the watchdog checks -timeout, -rss_limit_mb and <paramref name="tick"/>.
     /// </summary>
     public IEnumerable<PoolEvent> Events(Action tick)
     {
+        var sinceWatch = Stopwatch.StartNew();
         while (_live.Count > 0)
         {
-            tick();
-            Watch();
-            if (!_events.TryTake(out var e, 100))
+            // Not per message: a burst of corpus inputs must not mean a burst of /proc reads.
+            if (sinceWatch.ElapsedMilliseconds >= 50)
+            {
+                tick();
+                Watch();
+                sinceWatch.Restart();
+            }
+            if (!_events.TryTake(out var e, 50))
                 continue;
             if (e.Message is not null)
             {
@@ -134,6 +141,9 @@ internal sealed class ExecutorPool : IDisposable
 
     private PoolEvent Ended(ExecutorProcess executor)
     {
+        // Its channel is closed; a process that lingers after that (stuck in a finalizer, say) is ended.
+        if (!executor.Process.WaitForExit(ExitLimit))
+            executor.Kill(executor.Killed == KillReason.None ? KillReason.Stop : executor.Killed);
         executor.Process.WaitForExit(); // also drains its stdout/stderr readers
         int exitCode = executor.Process.ExitCode;
         if (executor.SaidDone && exitCode == 0 && executor.Killed == KillReason.None)
