@@ -19,6 +19,7 @@ public static class KcovCli
             RunCommand.Create(io),
             SymbolizeCommand.Create(io),
             ReportCommand.Create(io),
+            FuzzCommand.Create(io),
         };
 
     /// <summary>Parses and runs <paramref name="args"/> with the given streams (tests pass their own).</summary>

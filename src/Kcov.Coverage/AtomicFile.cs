@@ -8,7 +8,14 @@ namespace Kcov.Coverage;
 public static class AtomicFile
 {
     /// <summary>Writes <paramref name="path"/> through <paramref name="write"/>, then moves it into place.</summary>
-    public static void Write(string path, Action<Stream> write)
+    /// <param name="path">The file to write.</param>
+    /// <param name="write">Writes the content.</param>
+    /// <param name="flushToDisk">
+    /// True (the default): the bytes reach the disk before the rename, so the file survives the loss of
+    /// the machine. False: atomic against the death of this process only (what the kernel was given
+    /// survives it), for files that come by the thousand per second and can be made again (a fuzzer's corpus).
+    /// </param>
+    public static void Write(string path, Action<Stream> write, bool flushToDisk = true)
     {
         string full = Path.GetFullPath(path);
         string dir = Path.GetDirectoryName(full)!;
@@ -19,7 +26,7 @@ public static class AtomicFile
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
                 write(stream);
-                stream.Flush(flushToDisk: true);
+                stream.Flush(flushToDisk);
             }
             File.Move(temp, full, overwrite: true);
         }
@@ -32,10 +39,10 @@ public static class AtomicFile
         }
     }
 
-    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes, bool flushToDisk = true)
     {
         byte[] copy = bytes.ToArray();
-        Write(path, s => s.Write(copy));
+        Write(path, s => s.Write(copy), flushToDisk);
     }
 
     public static void WriteAllText(string path, string text) =>

@@ -112,7 +112,7 @@ internal static class RunCommand
     }
 
     /// <summary>The dotnet host that runs this process (or the one beside its runtime), to run program.dll with.</summary>
-    private static string DotnetHost()
+    internal static string DotnetHost()
     {
         string executable = OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet";
         if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } hostPath && File.Exists(hostPath))

@@ -1,0 +1,131 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
+using Kcov.Instrumentation;
+
+namespace Kcov.Cli.Commands;
+
+/// <summary>
+/// <c>kcov fuzz &lt;harness.dll&gt; [--instrument A.dll]... [-o DIR] [libFuzzer flags] [CORPUS_DIR | FILE]...</c>:
+/// instruments the code a fuzz harness tests (trace-pc and trace-cmp) into DIR, completes it into a
+/// runnable application, and runs the harness from there with the libFuzzer command line, which
+/// passes through untouched. The harness (a program whose Main calls Kcov.Fuzzing.Fuzzer.Run) is
+/// the fuzzer; this verb only saves the instrument-then-run step.
+/// </summary>
+internal static class FuzzCommand
+{
+    /// <summary>Assemblies next to a harness that are the fuzzer's or the framework's, never a target.</summary>
+    private static readonly HashSet<string> KcovAssemblies = ["Kcov.Runtime", "Kcov.Fuzzing", "Kcov.Coverage", "Kcov.Instrumentation", "Kcov.Cli"];
+
+    private static readonly string[] FrameworkPrefixes = ["Spectre.Console", "System.", "Microsoft."];
+
+    public static Command Create(Streams io)
+    {
+        var harness = new Argument<string>("harness") { Description = "The fuzz harness (.dll) whose Main calls Kcov.Fuzzing.Fuzzer.Run." };
+        var instrument = new Option<string[]>("--instrument")
+        {
+            Description = "An assembly to instrument (file name next to the harness, or a path); repeatable. Default: the assemblies the harness references directly, except Kcov's and the framework's.",
+        };
+        var output = new Option<string?>("--output", "-o") { Description = "Directory for the instrumented application. Default: kcov-fuzz/ next to the harness." };
+        var command = new Command("fuzz", "Instrument a fuzz harness's targets and run it: the harness takes libFuzzer's flags (-runs=N, -max_len=N, -dict=F, -jobs=N, -merge=1, ...), corpus directories and input files, after its path.")
+        {
+            harness, instrument, output,
+        };
+        // libFuzzer's flags (-runs=100) and the corpus are the harness's: they pass through as they are.
+        command.TreatUnmatchedTokensAsErrors = false;
+        command.SetAction(parse => Run(io, parse.GetValue(harness)!, parse.GetValue(instrument) ?? [], parse.GetValue(output), [.. parse.UnmatchedTokens]));
+        return command;
+    }
+
+    private static int Run(Streams io, string harness, string[] instrument, string? output, string[] fuzzerArgs)
+    {
+        if (!File.Exists(harness) || !harness.EndsWith(".dll", StringComparison.OrdinalIgnoreCase))
+            throw new UserErrorException($"'{harness}' is not a harness .dll; build the harness and pass its .dll (e.g. bin/Release/net10.0/MyFuzzer.dll).");
+        string harnessDir = Path.GetDirectoryName(Path.GetFullPath(harness))!;
+        string outputDir = Path.GetFullPath(output ?? Path.Combine(harnessDir, "kcov-fuzz"));
+        var targets = instrument.Length > 0
+            ? instrument.Select(t => File.Exists(t) ? t : Path.Combine(harnessDir, t)).ToList()
+            : DefaultTargets(harness, harnessDir);
+        if (targets.Count == 0)
+            throw new UserErrorException($"'{harness}' references no assembly to instrument; name the code under test with --instrument Target.dll.");
+        var options = new InstrumentationOptions { Trace = TraceModes.Pc | TraceModes.Cmp };
+        foreach (string target in targets)
+        {
+            if (!File.Exists(target))
+                throw new UserErrorException($"'{target}' does not exist; --instrument takes an assembly next to the harness or a path.");
+            try
+            {
+                var result = AssemblyInstrumenter.Instrument(target, outputDir, options);
+                io.Error.WriteLine($"kcov: instrumented {Path.GetFileName(target)}: {result.Statistics.BlockSites} blocks, {result.Statistics.CmpSites} comparisons");
+            }
+            catch (InstrumentationException e)
+            {
+                throw new UserErrorException(e.Message, e);
+            }
+        }
+        try
+        {
+            ApplicationFiles.Complete(harness, outputDir);
+        }
+        catch (InstrumentationException e)
+        {
+            throw new UserErrorException(e.Message, e);
+        }
+        return RunHarness(io, Path.Combine(outputDir, Path.GetFileName(harness)), fuzzerArgs);
+    }
+
+    /// <summary>The assemblies the harness references that sit next to it and are neither Kcov's nor the framework's.</summary>
+    private static List<string> DefaultTargets(string harness, string harnessDir)
+    {
+        try
+        {
+            using var pe = new PEReader(File.OpenRead(harness));
+            var md = pe.GetMetadataReader();
+            return md.AssemblyReferences
+                .Select(r => md.GetString(md.GetAssemblyReference(r).Name))
+                .Where(name => !KcovAssemblies.Contains(name) && !FrameworkPrefixes.Any(prefix => name.StartsWith(prefix, StringComparison.Ordinal)))
+                .Select(name => Path.Combine(harnessDir, name + ".dll"))
+                .Where(File.Exists)
+                .ToList();
+        }
+        catch (BadImageFormatException e)
+        {
+            throw new UserErrorException($"'{harness}' is not a .NET assembly ({e.Message}); pass the harness's .dll.", e);
+        }
+    }
+
+    private static int RunHarness(Streams io, string harness, string[] args)
+    {
+        // The console's own streams are inherited (status lines, or the live view on a terminal);
+        // other streams (tests) get the harness's output copied into them.
+        bool console = ReferenceEquals(io.Out, Console.Out) && ReferenceEquals(io.Error, Console.Error);
+        var start = new ProcessStartInfo(RunCommand.DotnetHost())
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = !console,
+            RedirectStandardError = !console,
+        };
+        start.ArgumentList.Add(harness);
+        foreach (string arg in args)
+            start.ArgumentList.Add(arg);
+        using var child = Process.Start(start)!;
+        if (!console)
+        {
+            var copyOut = Task.Run(() => Copy(child.StandardOutput, io.Out));
+            var copyErr = Task.Run(() => Copy(child.StandardError, io.Error));
+            Task.WaitAll(copyOut, copyErr);
+        }
+        child.WaitForExit();
+        return child.ExitCode;
+    }
+
+    private static void Copy(StreamReader from, TextWriter to)
+    {
+        while (from.ReadLine() is { } line)
+        {
+            lock (to)
+                to.WriteLine(line);
+        }
+    }
+}

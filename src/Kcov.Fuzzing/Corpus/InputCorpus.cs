@@ -1,0 +1,86 @@
+using Kcov.Fuzzing.Feedback;
+
+namespace Kcov.Fuzzing.Corpus;
+
+/// <summary>
+/// The in-memory corpus: per feature, the smallest input that has it. An input joins when it
+/// has a feature never seen (NEW) or is smaller than the current owner of one of its features
+/// (REDUCE); an input that no longer owns any feature leaves. Files on disk are never deleted:
+/// what the user's corpus directory holds stays there.
+/// </summary>
+internal sealed class InputCorpus
+{
+    private readonly List<InputInfo> _inputs = [];
+    private readonly Dictionary<uint, InputInfo> _owners = [];
+    private int _largest;
+
+    public FeatureSet Seen { get; } = new();
+
+    public int Count => _inputs.Count;
+
+    public long TotalBytes { get; private set; }
+
+    public IReadOnlyList<InputInfo> Inputs => _inputs;
+
+    /// <summary>What an offered input did to the corpus.</summary>
+    public enum Outcome { None, New, Reduce }
+
+    /// <summary>Offers an executed input with its features; returns the corpus entry if it joined.</summary>
+    public InputInfo? Offer(ReadOnlySpan<byte> input, ReadOnlySpan<uint> features, out Outcome outcome)
+    {
+        outcome = Outcome.None;
+        bool interesting = false;
+        foreach (uint f in features)
+            if (!Seen.Contains(f)) { interesting = true; outcome = Outcome.New; break; }
+        // Only an input smaller than some corpus input can be the smaller owner of a feature.
+        if (!interesting && features.Length > 0 && input.Length < _largest)
+            foreach (uint f in features)
+                if (_owners.TryGetValue(f, out var owner) && owner.Data.Length > input.Length)
+                { interesting = true; outcome = Outcome.Reduce; break; }
+        if (!interesting)
+            return null;
+
+        var info = new InputInfo(input.ToArray());
+        foreach (uint f in features)
+        {
+            if (Seen.Add(f))
+            {
+                _owners[f] = info;
+                info.OwnedFeatures++;
+            }
+            else if (_owners.TryGetValue(f, out var owner) && owner.Data.Length > input.Length)
+            {
+                _owners[f] = info;
+                info.OwnedFeatures++;
+                if (--owner.OwnedFeatures == 0)
+                    Remove(owner);
+            }
+        }
+        info.Index = _inputs.Count;
+        _inputs.Add(info);
+        TotalBytes += info.Data.Length;
+        _largest = Math.Max(_largest, info.Data.Length);
+        return info;
+    }
+
+    /// <summary>Picks an input to mutate: the better of two at random (more owned features, then smaller).</summary>
+    public InputInfo Pick(Random random)
+    {
+        var a = _inputs[random.Next(_inputs.Count)];
+        var b = _inputs[random.Next(_inputs.Count)];
+        if (a.OwnedFeatures != b.OwnedFeatures)
+            return a.OwnedFeatures > b.OwnedFeatures ? a : b;
+        return a.Data.Length <= b.Data.Length ? a : b;
+    }
+
+    private void Remove(InputInfo info)
+    {
+        int i = info.Index;
+        var last = _inputs[^1];
+        _inputs[i] = last;
+        last.Index = i;
+        _inputs.RemoveAt(_inputs.Count - 1);
+        info.Index = -1;
+        TotalBytes -= info.Data.Length;
+    }
+}

@@ -1,0 +1,27 @@
+using Kcov.Fuzzing.Crashes;
+using Kcov.Fuzzing.Ipc;
+
+namespace Kcov.Fuzzing.Executor;
+
+/// <summary>The executor's side of the reports: messages to the supervisor (Supervisor/FuzzCampaign.cs reads them).</summary>
+internal sealed class ChannelReporter(Channel channel) : IFuzzReporter
+{
+    public void NewInput(byte[] input, string reason, string mutations, FuzzStats stats) =>
+        channel.Send(new Message { Kind = MessageKind.NewInput, Input = input, Text = reason, Detail = mutations, Stats = stats });
+
+    public void Crash(CrashReport report, byte[] input, long execs) =>
+        channel.Send(new Message
+        {
+            Kind = MessageKind.Crash,
+            Input = input,
+            Text = report.Render(input),
+            Detail = report.Signature,
+            Numbers = [(long)report.Kind, execs],
+        });
+
+    public void Stats(FuzzStats stats) => channel.Send(new Message { Kind = MessageKind.Stats, Stats = stats });
+
+    public void Pulse(FuzzStats stats) => channel.Send(new Message { Kind = MessageKind.Stats, Stats = stats, Text = "pulse" });
+
+    public void Inited(FuzzStats stats) => channel.Send(new Message { Kind = MessageKind.Inited, Stats = stats });
+}

@@ -1,0 +1,36 @@
+using Kcov.Fuzzing.Ipc;
+
+namespace Kcov.Fuzzing.Executor;
+
+/// <summary>
+/// Admits executions against the -runs budget and, in an executor, publishes each input to its
+/// control-block slot before it runs, so that the supervisor finds the input that killed it.
+/// Without a control block (in-process use) it counts locally.
+/// </summary>
+internal sealed class ExecutionGate(ControlBlock? block, int slot, long runs)
+{
+    private long _local;
+
+    /// <summary>False once the budget is spent or a stop was asked: do not run the input.</summary>
+    public bool TryBegin(ReadOnlySpan<byte> input, KcovMode mode = KcovMode.TracePc)
+    {
+        if (block is null)
+        {
+            if (runs >= 0 && _local >= runs)
+                return false;
+            _local++;
+            return true;
+        }
+        if (!block.TryClaimExecution())
+            return false;
+        block.BeginInput(slot, input, mode);
+        return true;
+    }
+
+    public void End() => block?.EndInput(slot);
+
+    /// <summary>Executions of the whole campaign (all executors, all restarts) so far.</summary>
+    public long TotalExecs => block?.TotalExecs ?? _local;
+
+    public bool StopRequested => block?.StopRequested ?? false;
+}

@@ -1,0 +1,93 @@
+using Kcov.Fuzzing.Ipc;
+using Kcov.Fuzzing.Mutation;
+using Kcov.Fuzzing.Options;
+
+namespace Kcov.Fuzzing.Executor;
+
+/// <summary>
+/// The executor process: the harness started again by its supervisor with
+/// <see cref="EnvironmentVariable"/> set. It owns the kcov device, runs inputs, and talks to the
+/// supervisor (Supervisor/ExecutorPool.cs and the campaigns) over the channel and the control block.
+/// </summary>
+internal static class ExecutorMain
+{
+    /// <summary>"socket path|control block path|slot": set by the supervisor, marks the executor role.</summary>
+    public const string EnvironmentVariable = "KCOV_FUZZ_EXECUTOR";
+
+    public static int Run(FuzzerOptions options, FuzzTarget target, string spec)
+    {
+        // Ctrl-C in a terminal reaches the whole process group: the supervisor decides when we
+        // stop (the control block's stop word), or an input would look like it crashed.
+        Console.CancelKeyPress += (_, e) => e.Cancel = true;
+        string[] parts = spec.Split('|');
+        int slot = int.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture);
+        using var channel = Channel.Connect(parts[0]);
+        using var block = ControlBlock.Open(parts[1]);
+        using var runner = new TargetRunner(target, options.AreaWords);
+        channel.Send(new Message { Kind = MessageKind.Hello, Numbers = [slot, Environment.ProcessId], Text = runner.AreaName });
+        var start = channel.Receive();
+        if (start?.Kind != MessageKind.Start)
+            return 3;
+        var mode = (ExecutorMode)start.Numbers[0];
+        int seed = (int)start.Numbers[1];
+        var gate = new ExecutionGate(block, slot, -1);
+        var reporter = new ChannelReporter(channel);
+        var tokens = options.DictionaryPath.Length > 0 ? TokenDictionary.Parse(options.DictionaryPath) : [];
+        var loop = new FuzzLoop(options, runner, gate, reporter, seed, block.MaxLen, tokens);
+
+        // The supervisor's later messages; its death (EOF) ends this process: nobody would
+        // save what it finds. `finished` tells that EOF apart from our own closing.
+        bool finished = false;
+        var reader = new Thread(() =>
+        {
+            while (channel.Receive() is { } m)
+                if (m.Kind == MessageKind.AddInput)
+                    loop.Incoming.Enqueue(m.Input);
+            if (Volatile.Read(ref finished))
+                return;
+            // A killed supervisor cleans nothing up: remove the names it and we made (the
+            // mappings stay valid until the process is gone) and leave.
+            foreach (var path in new[] { runner.AreaName, parts[1], parts[0] })
+                try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            Environment.Exit(3);
+        }) { IsBackground = true, Name = "kcov-fuzz-channel" };
+
+        reader.Start();
+        switch (mode)
+        {
+            case ExecutorMode.Fuzz:
+                if (loop.RunSeeds(start.Inputs))
+                    loop.Fuzz();
+                break;
+            case ExecutorMode.Merge:
+                RunMerge(runner, gate, channel, start);
+                break;
+            case ExecutorMode.Minimize:
+                new CrashMinimizer(runner, gate, new Random(seed)).Minimize(start.Input, start.Text,
+                    (best, report) => channel.Send(new Message
+                    {
+                        Kind = MessageKind.MinimizeBest, Input = best, Text = report.Render(best), Detail = report.Signature,
+                    }));
+                break;
+        }
+        Volatile.Write(ref finished, true);
+        channel.Send(new Message { Kind = MessageKind.Done, Stats = loop.Stats });
+        return 0;
+    }
+
+    /// <summary>-merge=1: features of each input from the start index on, one message per input.</summary>
+    private static void RunMerge(TargetRunner runner, ExecutionGate gate, Channel channel, Message start)
+    {
+        var signal = new Feedback.Signal();
+        for (int i = (int)start.Numbers[3]; i < start.Inputs.Count; i++)
+        {
+            if (!gate.TryBegin(start.Inputs[i]))
+                break;
+            var error = runner.Run(start.Inputs[i]);
+            uint[] features = signal.Collect(runner.Area).ToArray();
+            gate.End();
+            // A crashing input brings no signal to a merged corpus.
+            channel.Send(new Message { Kind = MessageKind.MergeFeatures, Numbers = [i], Features = error is null ? features : [] });
+        }
+    }
+}

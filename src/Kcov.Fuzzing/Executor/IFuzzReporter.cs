@@ -1,0 +1,19 @@
+using Kcov.Fuzzing.Crashes;
+using Kcov.Fuzzing.Ipc;
+
+namespace Kcov.Fuzzing.Executor;
+
+/// <summary>Where the fuzzing loop sends what it finds: the supervisor's channel, or a test.</summary>
+internal interface IFuzzReporter
+{
+    void NewInput(byte[] input, string reason, string mutations, FuzzStats stats);
+    /// <param name="report">What went wrong.</param>
+    /// <param name="input">The input.</param>
+    /// <param name="execs">The campaign's executions when it was found.</param>
+    void Crash(CrashReport report, byte[] input, long execs);
+    void Stats(FuzzStats stats);
+
+    /// <summary>The campaign's execution count reached a power of two (libFuzzer's "pulse" lines).</summary>
+    void Pulse(FuzzStats stats);
+    void Inited(FuzzStats stats);
+}

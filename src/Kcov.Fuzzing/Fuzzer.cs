@@ -1,0 +1,83 @@
+using Kcov.Fuzzing.Executor;
+using Kcov.Fuzzing.Options;
+using Kcov.Fuzzing.Supervisor;
+
+namespace Kcov.Fuzzing;
+
+/// <summary>
+/// The entry point of a fuzz harness: <c>static int Main(string[] args) => Fuzzer.Run(args, Target);</c>.
+/// The harness executable is then the fuzzer and takes libFuzzer's flags. Started by a user it
+/// is the supervisor (or reproduces, merges, minimizes); started by its own supervisor it is an
+/// executor, which owns the kcov device and runs the target.
+/// </summary>
+public static class Fuzzer
+{
+    /// <summary>Fuzzes a synchronous target; returns the process exit code.</summary>
+    public static int Run(string[] args, Action<ReadOnlySpan<byte>> target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        return Run(args, FuzzTarget.From(target));
+    }
+
+    /// <summary>
+    /// Fuzzes an async target; returns the process exit code. Its coverage is collected through a
+    /// kcov remote section under a common handle, so every await and child task is covered,
+    /// whichever thread it runs on.
+    /// </summary>
+    public static int Run(string[] args, Func<ReadOnlyMemory<byte>, Task> target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        return Run(args, FuzzTarget.From(target));
+    }
+
+    internal static int Run(string[] args, FuzzTarget target)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        string program = Path.GetFileName(Environment.GetCommandLineArgs()[0]);
+        try
+        {
+            var options = FuzzerFlags.Parse(args, out var warnings);
+            string? executorSpec = Environment.GetEnvironmentVariable(ExecutorMain.EnvironmentVariable);
+            if (executorSpec is not null)
+                return ExecutorMain.Run(options, target, executorSpec);
+            foreach (var warning in warnings)
+                Console.Error.WriteLine(warning);
+            if (options.Help)
+            {
+                Console.Out.Write(FuzzerFlags.Help(program));
+                return 0;
+            }
+            // Checked here, once, so a bad file is one line and not an executor that fails to start.
+            if (options.DictionaryPath.Length > 0)
+                Console.Error.WriteLine($"INFO: dictionary: {Mutation.TokenDictionary.Parse(options.DictionaryPath).Count} entries");
+            var files = options.Positional.Where(File.Exists).ToList();
+            var directories = options.Positional.Where(p => !File.Exists(p)).ToList();
+            if (options.MinimizeCrash)
+            {
+                if (files.Count != 1)
+                    throw new FuzzerUsageException("-minimize_crash=1 needs exactly one crashing input file as argument");
+                return new MinimizeCampaign(options, files[0]).Run();
+            }
+            if (options.Merge)
+                return new MergeCampaign(options, directories).Run();
+            if (files.Count > 0)
+            {
+                if (directories.Count > 0)
+                    throw new FuzzerUsageException($"'{directories[0]}' is not a file; give either input files (reproduce) or corpus directories (fuzz), not both");
+                return Reproducer.Run(options, target, files);
+            }
+            return new FuzzCampaign(options, directories).Run();
+        }
+        catch (FuzzerUsageException e)
+        {
+            Console.Error.WriteLine($"ERROR: {e.Message}");
+            return 1;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A corpus or artifact path that cannot be written, a full disk: the user's to fix.
+            Console.Error.WriteLine($"ERROR: {e.Message} Check the corpus and artifact paths, their permissions and free space.");
+            return 1;
+        }
+    }
+}

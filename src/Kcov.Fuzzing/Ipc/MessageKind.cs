@@ -1,0 +1,26 @@
+namespace Kcov.Fuzzing.Ipc;
+
+/// <summary>What a <see cref="Message"/> says. E = executor to supervisor, S = supervisor to executor.</summary>
+internal enum MessageKind : byte
+{
+    /// <summary>E: connected; Numbers = [slot, pid], Text = the kcov area's shared name.</summary>
+    Hello = 1,
+    /// <summary>S: what to do; Numbers = [mode, seed, max_len], Inputs = corpus, Input/Text = crash to minimize and its signature.</summary>
+    Start,
+    /// <summary>E: an input joined the corpus; Input, Text = NEW or REDUCE, Detail = mutation sequence, Stats.</summary>
+    NewInput,
+    /// <summary>E: a managed crash caught in the executor; Input, Text = report, Detail = signature, Numbers = [artifact kind].</summary>
+    Crash,
+    /// <summary>E: periodic statistics; Text = "pulse" when the execution count reached a power of two.</summary>
+    Stats,
+    /// <summary>E: the initial corpus has been run.</summary>
+    Inited,
+    /// <summary>E: the executor stops by itself (runs used up, stop asked, or its work is done).</summary>
+    Done,
+    /// <summary>S: an input another executor found (-jobs), to run and keep if it adds signal here too.</summary>
+    AddInput,
+    /// <summary>E: merge result for one input; Numbers = [index], Features.</summary>
+    MergeFeatures,
+    /// <summary>E: a smaller input that still crashes with the signature being minimized.</summary>
+    MinimizeBest,
+}

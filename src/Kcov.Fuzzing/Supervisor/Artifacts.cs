@@ -1,0 +1,53 @@
+using Kcov.Coverage;
+using Kcov.Fuzzing.Corpus;
+using Kcov.Fuzzing.Crashes;
+using Kcov.Fuzzing.Options;
+
+namespace Kcov.Fuzzing.Supervisor;
+
+/// <summary>
+/// Findings of a campaign: one artifact per signature (crash-/timeout-/oom-&lt;sha1&gt; under
+/// -artifact_prefix, or -exact_artifact_path), written atomically, with the report on stderr.
+/// </summary>
+internal sealed class Artifacts(FuzzerOptions options, StatusPrinter status)
+{
+    private readonly HashSet<string> _signatures = [];
+
+    public int Crashes { get; private set; }
+    public int Timeouts { get; private set; }
+    public int Ooms { get; private set; }
+
+    /// <summary>Paths written, in order.</summary>
+    public List<string> Written { get; } = [];
+
+    /// <summary>Saves a finding unless its signature was already saved; returns the path, or null for a duplicate.</summary>
+    public string? Save(ArtifactKind kind, string signature, byte[] input, string reportText, long execs)
+    {
+        if (!_signatures.Add(signature))
+            return null;
+        switch (kind)
+        {
+            case ArtifactKind.Timeout: Timeouts++; break;
+            case ArtifactKind.Oom: Ooms++; break;
+            default: Crashes++; break;
+        }
+        string path = options.ExactArtifactPath.Length > 0 && Written.Count == 0
+            ? options.ExactArtifactPath
+            : $"{options.ArtifactPrefix}{CrashReport.Prefix(kind)}-{CorpusDirectory.Sha1(input)}";
+        AtomicFile.WriteAllBytes(path, input);
+        Written.Add(path);
+        string written = $"INFO: found after {execs} executions{Environment.NewLine}" +
+            $"artifact_prefix='{options.ArtifactPrefix}'; Test unit written to {path}{Environment.NewLine}";
+        if (input.Length <= 4096)
+            written += $"Base64: {Convert.ToBase64String(input)}{Environment.NewLine}";
+        status.Report($"{CrashReport.Prefix(kind)}: {signature} -> {path}", reportText + written);
+        return path;
+    }
+
+    /// <summary>The campaign's exit code: a crash first, then a hang, then an out-of-memory; 0 if none.</summary>
+    public int ExitCode =>
+        Crashes > 0 ? options.ErrorExitCode
+        : Timeouts > 0 ? options.TimeoutExitCode
+        : Ooms > 0 ? FuzzerOptions.OomExitCode
+        : 0;
+}

@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using System.Text;
+using Kcov.Fuzzing.Ipc;
+
+namespace Kcov.Fuzzing.Supervisor;
+
+/// <summary>
+/// One executor as the supervisor sees it: the child process, its channel, the tail of its
+/// stderr (where the runtime writes "Stack overflow." and FailFast's last words), and the
+/// watchdog state for -timeout and -rss_limit_mb.
+/// </summary>
+internal sealed class ExecutorProcess : IDisposable
+{
+    private const int StderrTailChars = 64 * 1024;
+    private const int LastWordsLines = 4096;
+
+    private readonly StringBuilder _stderrTail = new();
+    private readonly StringBuilder _lastWords = new();
+    private int _lastWordsLines;
+    private readonly object _tailLock = new(); // guards _stderrTail and _lastWords* (written by the stderr reader thread)
+    private readonly Stopwatch _sinceHeartbeat = Stopwatch.StartNew();
+    private long _lastHeartbeat = -1;
+    private long _lastRssMb;
+
+    public ExecutorProcess(int slot, Process process)
+    {
+        Slot = slot;
+        Process = process;
+    }
+
+    public int Slot { get; }
+    public Process Process { get; }
+    public Channel? Channel { get; set; }
+
+    /// <summary>The executor's kcov area under /dev/shm (from its Hello), removed after it dies.</summary>
+    public string AreaName { get; set; } = "";
+
+    /// <summary>Why the supervisor killed it, if it did.</summary>
+    public KillReason Killed { get; set; }
+
+    /// <summary>The executor said Done before exiting: a normal end.</summary>
+    public bool SaidDone { get; set; }
+
+    public long PeakRssMb { get; private set; }
+
+    /// <summary>
+    /// Keeps the tail of the executor's stderr, and, from the runtime's first line of a fatal report
+    /// on ("Stack overflow." and the like), the report's first lines: a stack overflow's frames can run
+    /// to hundreds of thousands of lines, which a tail alone would keep without their first line.
+    /// </summary>
+    public void AppendStderr(string line)
+    {
+        lock (_tailLock)
+        {
+            _stderrTail.Append(line).Append('\n');
+            if (_stderrTail.Length > StderrTailChars)
+                _stderrTail.Remove(0, _stderrTail.Length - StderrTailChars);
+            if (_lastWordsLines == 0 && !Crashes.CrashReport.IsFatalMarker(line))
+                return;
+            if (_lastWordsLines++ < LastWordsLines)
+                _lastWords.Append(line).Append('\n');
+        }
+    }
+
+    /// <summary>The runtime's fatal report if one was seen, else the tail of stderr.</summary>
+    public string StderrTail { get { lock (_tailLock) return _lastWordsLines > 0 ? _lastWords.ToString() : _stderrTail.ToString(); } }
+
+    /// <summary>Seconds the current input has been running without the heartbeat moving (0 when idle).</summary>
+    public double SecondsStuck(ControlBlock block)
+    {
+        long beat = block.Heartbeat(Slot);
+        if (beat != _lastHeartbeat || block.State(Slot) != ControlBlock.StateRunning)
+        {
+            _lastHeartbeat = beat;
+            _sinceHeartbeat.Restart();
+            return 0;
+        }
+        return _sinceHeartbeat.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Resident set size in MB from /proc/&lt;pid&gt;/status (VmRSS); the last value read once the process is gone.</summary>
+    public long RssMb()
+    {
+        if (Process.HasExited)
+            return _lastRssMb;
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{Process.Id}/status"))
+            {
+                if (!line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                    continue;
+                long kb = long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), System.Globalization.CultureInfo.InvariantCulture);
+                _lastRssMb = kb / 1024;
+                PeakRssMb = Math.Max(PeakRssMb, _lastRssMb);
+                return _lastRssMb;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or FormatException) { }
+        return _lastRssMb;
+    }
+
+    public void Kill(KillReason reason)
+    {
+        Killed = reason;
+        try { Process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+    }
+
+    /// <summary>
+    /// Removes what a dead executor left under /dev/shm: its area (kcov-&lt;pid&gt;-...). A killed
+    /// process cannot clean up after itself, and /dev/shm is memory.
+    /// </summary>
+    public void CleanUpSharedMemory()
+    {
+        if (AreaName.Length > 0)
+            TryDelete(AreaName);
+        if (!Directory.Exists("/dev/shm"))
+            return;
+        foreach (var path in Directory.EnumerateFiles("/dev/shm", $"kcov-{Process.Id}-*"))
+            TryDelete(path);
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    public void Dispose()
+    {
+        Channel?.Dispose();
+        Process.Dispose();
+    }
+}

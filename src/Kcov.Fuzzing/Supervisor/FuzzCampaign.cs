@@ -1,0 +1,199 @@
+using System.Globalization;
+using Kcov.Fuzzing.Corpus;
+using Kcov.Fuzzing.Executor;
+using Kcov.Fuzzing.Ipc;
+using Kcov.Fuzzing.Options;
+
+namespace Kcov.Fuzzing.Supervisor;
+
+/// <summary>
+/// The supervisor of a fuzzing campaign: starts the executors with the corpus, saves what they
+/// report (corpus inputs into the first corpus directory, findings as artifacts), restarts an
+/// executor that died, and stops at -runs or -max_total_time. It never runs the target itself,
+/// so nothing the target does can take the corpus or the artifacts down with it.
+/// </summary>
+internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> corpusDirectories)
+{
+    private const int MaxDeathsBetweenInputs = 3;
+
+    private StatusPrinter _status = null!;
+    private Artifacts _artifacts = null!;
+    private readonly HashSet<string> _known = [];
+    private readonly HashSet<string> _poison = [];
+    private readonly List<byte[]> _corpus = [];
+    private readonly List<string> _finalStats = [];
+    /// <summary>Area overflows per slot as its executor last reported them, and those of executors that ended.</summary>
+    private readonly Dictionary<int, long> _overflows = [];
+    private long _overflowsOfEnded;
+    private FuzzStats _latest;
+    private int _newInputs;
+    private int _restartCount;
+
+    public int Run()
+    {
+        int exitCode;
+        using (var live = UseLiveView(options) ? new LiveView(Console.Error, "Kcov.Fuzzing") : null)
+        {
+            _status = new StatusPrinter(options.Verbosity, live);
+            _artifacts = new Artifacts(options, _status);
+            exitCode = Campaign(forwardOutput: live is null);
+        }
+        foreach (var line in _finalStats)
+            Console.Error.WriteLine(line);
+        return exitCode;
+    }
+
+    private int Campaign(bool forwardOutput)
+    {
+        uint seed = options.Seed != 0 ? options.Seed : (uint)Random.Shared.Next(1, int.MaxValue);
+        _status.Info($"Seed: {seed}");
+        var seeds = CorpusDirectory.Load(corpusDirectories, 0, out _);
+        foreach (var dir in corpusDirectories)
+            _status.Info($"{(Directory.Exists(dir) ? Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Count() : 0)} files found in {dir}");
+        int maxLen = options.MaxLen > 0 ? options.MaxLen : Math.Max(4096, seeds.Count == 0 ? 0 : seeds.Max(s => s.Length));
+        if (options.MaxLen == 0)
+            _status.Info($"-max_len is not provided; Kcov.Fuzzing will not generate inputs larger than {maxLen} bytes");
+        foreach (var s in seeds)
+            if (_known.Add(CorpusDirectory.Sha1(s)))
+                _corpus.Add(s);
+        if (corpusDirectories.Count > 0)
+            Directory.CreateDirectory(corpusDirectories[0]);
+
+        using var pool = new ExecutorPool(options, options.ExecutorCount, maxLen, options.Runs, forwardOutput);
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; pool.RequestStop(); };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            for (int slot = 0; slot < options.ExecutorCount; slot++)
+                pool.Start(slot, StartMessage(seed, slot, maxLen));
+            int deathsBetweenInputs = 0;
+            foreach (var e in pool.Events(() => Tick(pool)))
+            {
+                if (e.Message is not null)
+                {
+                    Handle(pool, e);
+                    continue;
+                }
+                _overflowsOfEnded += _overflows.GetValueOrDefault(e.Executor.Slot);
+                _overflows[e.Executor.Slot] = 0;
+                if (e.Death is not null)
+                {
+                    deathsBetweenInputs = e.DeathInput is null && e.Executor.Killed != KillReason.Stop ? deathsBetweenInputs + 1 : 0;
+                    if (deathsBetweenInputs >= MaxDeathsBetweenInputs)
+                        throw new FuzzerUsageException($"the executor keeps dying outside of any input ({e.Death.Title}); the harness itself fails, run it on one input file to see why");
+                    OnDeath(e, pool.Block.TotalExecs);
+                    if (!pool.Block.StopRequested && (options.Runs < 0 || pool.Block.TotalExecs < options.Runs))
+                    {
+                        _restartCount++;
+                        pool.Start(e.Executor.Slot, StartMessage(seed, e.Executor.Slot, maxLen));
+                    }
+                }
+            }
+            long execs = pool.Block.TotalExecs;
+            _status.Line(execs, "DONE", _latest, pool.PeakRssMb);
+            _status.Info($"Done {execs} runs in {(long)_status.Elapsed.TotalSeconds} second(s)");
+            if (options.PrintFinalStats)
+                PrintFinalStats(pool, execs);
+            return _artifacts.ExitCode;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    /// <summary>The live view replaces status lines when a person watches: stderr is a terminal.</summary>
+    private static bool UseLiveView(FuzzerOptions options) =>
+        options.Verbosity > 0 && !Console.IsErrorRedirected && Environment.GetEnvironmentVariable("TERM") is not (null or "dumb");
+
+    private Message StartMessage(uint seed, int slot, int maxLen) => new()
+    {
+        Kind = MessageKind.Start,
+        // Each executor, and each restart of it, draws from its own deterministic stream.
+        Numbers = [(long)ExecutorMode.Fuzz, unchecked((int)(seed + 7919u * (uint)slot + 104729u * (uint)_restartCount)), maxLen, 0],
+        Inputs = _corpus.Where(c => !_poison.Contains(CorpusDirectory.Sha1(c))).ToList(),
+    };
+
+    private void Handle(ExecutorPool pool, PoolEvent e)
+    {
+        var m = e.Message!;
+        if (m.Kind is MessageKind.NewInput or MessageKind.Stats or MessageKind.Inited or MessageKind.Done)
+        {
+            if (m.Stats.Overflows > 0 && _overflowsOfEnded + _overflows.Values.Sum() == 0)
+                _status.Info($"the kcov area ({options.AreaWords} words) filled up during an input: blocks after that were not seen; raise -kcov_area_words");
+            _overflows[e.Executor.Slot] = m.Stats.Overflows;
+        }
+        switch (m.Kind)
+        {
+            case MessageKind.NewInput:
+                _latest = m.Stats;
+                // Another executor (or an earlier life of this one) may have found it already.
+                if (_known.Add(CorpusDirectory.Sha1(m.Input)))
+                {
+                    _corpus.Add(m.Input);
+                    _newInputs++;
+                    if (corpusDirectories.Count > 0)
+                    {
+                        string path = CorpusDirectory.Save(corpusDirectories[0], m.Input);
+                        if (options.Verbosity >= 2)
+                            _status.Info($"saved {path}");
+                    }
+                    if (options.ExecutorCount > 1)
+                        pool.Broadcast(new Message { Kind = MessageKind.AddInput, Input = m.Input }, e.Executor);
+                    _status.Line(m.Stats.Execs, m.Text, m.Stats, e.Executor.RssMb(),
+                        $" L: {m.Input.Length}/{pool.Block.MaxLen} MS: {m.Detail.Count(c => c == '-')} {m.Detail}");
+                }
+                break;
+            case MessageKind.Crash:
+                _artifacts.Save((Crashes.ArtifactKind)m.Numbers[0], m.Detail, m.Input, m.Text, m.Numbers[1]);
+                break;
+            case MessageKind.Inited:
+                _latest = m.Stats;
+                if (e.Executor.Slot == 0 && _restartCount == 0)
+                    _status.Line(m.Stats.Execs, "INITED", m.Stats, e.Executor.RssMb());
+                break;
+            case MessageKind.Stats:
+                _latest = m.Stats;
+                if (m.Text == "pulse")
+                    _status.Line(m.Stats.Execs, "pulse", m.Stats, e.Executor.RssMb());
+                break;
+            case MessageKind.Done:
+                _latest = m.Stats;
+                break;
+        }
+    }
+
+    private void OnDeath(PoolEvent e, long execs)
+    {
+        var report = e.Death!;
+        if (e.DeathInput is null)
+        {
+            if (e.Executor.Killed != KillReason.Stop)
+                _status.Info($"executor {e.Executor.Process.Id} died between inputs: {report.Title}");
+            return;
+        }
+        _poison.Add(CorpusDirectory.Sha1(e.DeathInput));
+        _artifacts.Save(report.Kind, report.Signature, e.DeathInput, report.Render(e.DeathInput), execs);
+    }
+
+    private void Tick(ExecutorPool pool)
+    {
+        if (options.MaxTotalTimeSeconds > 0 && _status.Elapsed.TotalSeconds >= options.MaxTotalTimeSeconds)
+            pool.RequestStop();
+        _status.Refresh(pool.Block.TotalExecs, _latest, pool.PeakRssMb);
+    }
+
+    private void PrintFinalStats(ExecutorPool pool, long execs)
+    {
+        void Stat(string name, long value) => _finalStats.Add(string.Create(CultureInfo.InvariantCulture, $"stat::{name}: {value}"));
+        Stat("number_of_executed_units", execs);
+        Stat("average_exec_per_sec", _status.ExecsPerSecond(execs));
+        Stat("new_units_added", _newInputs);
+        Stat("peak_rss_mb", pool.PeakRssMb);
+        Stat("executor_restarts", pool.Restarts);
+        Stat("crashes", _artifacts.Crashes);
+        Stat("timeouts", _artifacts.Timeouts);
+        Stat("ooms", _artifacts.Ooms);
+        Stat("kcov_area_overflows", _overflowsOfEnded + _overflows.Values.Sum());
+    }
+}

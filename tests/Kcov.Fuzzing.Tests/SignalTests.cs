@@ -1,0 +1,84 @@
+using Kcov.Fuzzing.Feedback;
+
+namespace Kcov.Fuzzing.Tests;
+
+public class SignalTests
+{
+    private static uint[] Features(params ulong[] pcs)
+    {
+        var area = new ulong[pcs.Length + 16];
+        area[0] = (ulong)pcs.Length;
+        pcs.CopyTo(area, 1);
+        return new Signal().Collect(area).ToArray().Order().ToArray();
+    }
+
+    [Fact]
+    public void EachDistinctPcAndEdgeIsAFeature()
+    {
+        var f = Features(1, 2, 3);
+        Assert.Equal(3, f.Count(Signal.IsPcFeature));
+        Assert.Equal(3, f.Count(x => !Signal.IsPcFeature(x))); // 0->1, 1->2, 2->3
+    }
+
+    [Fact]
+    public void EdgesDependOnOrderEvenWithTheSamePcs()
+    {
+        var ab = Features(1, 2);
+        var ba = Features(2, 1);
+        Assert.Equal(ab.Where(Signal.IsPcFeature), ba.Where(Signal.IsPcFeature));
+        Assert.NotEqual(ab.Where(x => !Signal.IsPcFeature(x)), ba.Where(x => !Signal.IsPcFeature(x)));
+    }
+
+    [Fact]
+    public void OneMoreLoopIterationIsANewFeatureAcrossABucket()
+    {
+        // A loop body 5->5 taken 2 times vs 3 times: same PCs and edges, another hit-count bucket.
+        var twice = Features(4, 5, 5, 5, 6);
+        var thrice = Features(4, 5, 5, 5, 5, 6);
+        Assert.Equal(twice.Length, thrice.Length);
+        Assert.NotEqual(twice, thrice);
+        // Within one bucket (4..7 hits) no new feature.
+        Assert.Equal(Features(4, 5, 5, 5, 5, 5, 6), Features(4, 5, 5, 5, 5, 5, 5, 6));
+    }
+
+    [Fact]
+    public void AFullAreaIsCountedAsAnOverflow()
+    {
+        var signal = new Signal();
+        var area = new ulong[5];
+        area[0] = 3;
+        signal.Collect(area);
+        Assert.Equal(0, signal.Overflows);
+        area[0] = 4; // size - 1: Trace.Pc dropped entries after this
+        signal.Collect(area);
+        Assert.Equal(1, signal.Overflows);
+    }
+
+    [Fact]
+    public void CostFollowsTheTraceNotTheAreaSize()
+    {
+        // The same 3-PC trace in a 16-word and a 1M-word area: identical features. (The scratch
+        // table is cleared through its touched list; bench/ measures the time.)
+        var small = new ulong[16];
+        var large = new ulong[1 << 20];
+        foreach (var a in new[] { small, large })
+        {
+            a[0] = 3; a[1] = 10; a[2] = 11; a[3] = 12;
+        }
+        var signal = new Signal();
+        var s = signal.Collect(small).ToArray();
+        var l = signal.Collect(large).ToArray();
+        Assert.Equal(s.Order(), l.Order());
+    }
+
+    [Theory]
+    [InlineData(1, 0u)]
+    [InlineData(2, 1u)]
+    [InlineData(3, 2u)]
+    [InlineData(7, 3u)]
+    [InlineData(8, 4u)]
+    [InlineData(31, 5u)]
+    [InlineData(127, 6u)]
+    [InlineData(128, 7u)]
+    public void BucketsAreAfls(int hits, uint bucket) => Assert.Equal(bucket, Signal.Bucket(hits));
+}

@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+
+namespace Kcov.Fuzzing.Tests;
+
+/// <summary>
+/// Nothing reported as saved is lost: the supervisor of a campaign on instrumented Markdig is
+/// killed with SIGKILL in the middle of it, every corpus file it had reported is there and whole, its executor goes away by
+/// itself, and a new campaign on the same corpus loads them all and goes on.
+/// </summary>
+public class SupervisorKillTests
+{
+    private const int SavesBeforeKill = 25;
+
+    [Fact]
+    public void SigkillLosesNothingThatWasReportedSaved()
+    {
+        using var dir = new ScratchDirectory();
+        string corpus = dir["corpus"];
+        List<string> saved;
+        using (var h = InstrumentedSamples.Start(dir.Path, "markdown", "-runs=100000000", "-seed=4", "-verbosity=2", corpus))
+        {
+            Assert.True(h.WaitForLines(IsSave, SavesBeforeKill), $"the campaign ended early:\n{h.Stderr}");
+            h.Process.Kill(entireProcessTree: false); // SIGKILL to the supervisor alone
+            h.Process.WaitForExit();
+            saved = h.StderrLines.Where(IsSave).Select(l => l["INFO: saved ".Length..]).ToList();
+        }
+        Assert.True(saved.Count >= SavesBeforeKill);
+
+        foreach (var path in saved)
+        {
+            Assert.True(File.Exists(path), $"{path} was reported saved but is missing");
+            Assert.Equal(Path.GetFileName(path), Convert.ToHexStringLower(SHA1.HashData(File.ReadAllBytes(path))));
+        }
+        // Every non-temporary file in the corpus is whole, reported or not.
+        foreach (var path in Directory.GetFiles(corpus).Where(p => !Path.GetFileName(p).StartsWith('.')))
+            Assert.Equal(Path.GetFileName(path), Convert.ToHexStringLower(SHA1.HashData(File.ReadAllBytes(path))));
+
+        // The orphaned executor notices the closed channel, removes the shared memory, and exits.
+        Assert.True(WaitUntilNoProcessMentions(corpus), "an executor outlived its supervisor");
+        SupervisorTests.AssertNoSharedMemoryOfDeadProcesses();
+
+        var restart = InstrumentedSamples.Run(dir.Path, "markdown", "-runs=500", "-seed=5", corpus);
+        Assert.Equal(0, restart.ExitCode);
+        int found = int.Parse(Regex.Match(restart.Stderr, @"INFO: (\d+) files found in").Groups[1].Value);
+        Assert.True(found >= saved.Count, $"{found} files found, {saved.Count} were reported saved");
+        Assert.Matches(@"#500\tDONE ", restart.Stderr);
+    }
+
+    private static bool IsSave(string line) => line.StartsWith("INFO: saved ", StringComparison.Ordinal);
+
+    private static bool WaitUntilNoProcessMentions(string text)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromMinutes(2))
+        {
+            bool any = false;
+            foreach (var proc in Directory.GetDirectories("/proc").Where(d => char.IsAsciiDigit(Path.GetFileName(d)[0])))
+            {
+                try
+                {
+                    if (File.ReadAllText(Path.Combine(proc, "cmdline")).Contains(text, StringComparison.Ordinal))
+                        any = true;
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+            }
+            if (!any)
+                return true;
+            Thread.Sleep(50);
+        }
+        return false;
+    }
+}
