@@ -38,13 +38,9 @@ public sealed unsafe partial class KcovDevice
     /// <summary>The KCOV_REMOTE_ENABLE case of kcov_ioctl_locked().</summary>
     private int RemoteEnableLocked(KcovRemoteArg arg, out string? why)
     {
-        if (_mode != KcovTask.ModeInit || _area is null)
-            return Fail(Errno.EINVAL, out why, _mode == KcovTask.ModeInit
-                ? "KCOV_REMOTE_ENABLE before the area was mapped; call Mmap (Map) first"
-                : "KCOV_REMOTE_ENABLE needs a device in the INIT state (after KCOV_INIT_TRACE and mmap, not already enabled)");
-        var t = KcovTask.GetOrCreateCurrent();
-        if (_t is not null || t.Kcov is not null)
-            return Fail(Errno.EBUSY, out why, "the calling thread already has a kcov device enabled (or is inside a remote section); disable it first or use another thread");
+        int bindable = CheckBindableLocked("KCOV_REMOTE_ENABLE", out var t, out why);
+        if (bindable < 0)
+            return bindable;
         int mode = GetMode(arg.TraceMode, out why);
         if (mode < 0)
             return mode;

@@ -133,18 +133,14 @@ public sealed unsafe partial class KcovDevice : IDisposable
 
             case KcovAbi.Enable:
             {
-                if (_mode != KcovTask.ModeInit || _area is null)
-                    return Fail(Errno.EINVAL, out why, _mode == KcovTask.ModeInit
-                        ? "KCOV_ENABLE before the area was mapped; call Mmap (Map) first"
-                        : "KCOV_ENABLE needs a device in the INIT state (after KCOV_INIT_TRACE and mmap, not already enabled)");
-                var t = KcovTask.GetOrCreateCurrent();
-                if (_t is not null || t.Kcov is not null)
-                    return Fail(Errno.EBUSY, out why, "the calling thread already has a kcov device enabled (or is inside a remote section); disable it first or use another thread");
+                int bindable = CheckBindableLocked("KCOV_ENABLE", out var t, out why);
+                if (bindable < 0)
+                    return bindable;
                 int mode = GetMode(arg, out why);
                 if (mode < 0)
                     return mode;
                 _mode = mode;
-                t.Start(_size, _area.Pointer, mode, _sequence);
+                t.Start(_size, _area!.Pointer, mode, _sequence);
                 t.Kcov = this;
                 _t = t;
                 // Put either at thread end (TaskExit) or in KCOV_DISABLE.
@@ -178,6 +174,23 @@ public sealed unsafe partial class KcovDevice : IDisposable
             default:
                 return Fail(Errno.ENOTTY, out why, $"0x{cmd:x8} is not a kcov ioctl command (see KcovAbi)");
         }
+    }
+
+    /// <summary>
+    /// What KCOV_ENABLE and KCOV_REMOTE_ENABLE both require, in kcov's order: the INIT state with
+    /// an area (EINVAL), then neither this device nor the calling thread bound (EBUSY).
+    /// </summary>
+    private int CheckBindableLocked(string command, out KcovTask t, out string? why)
+    {
+        t = KcovTask.GetOrCreateCurrent();
+        if (_mode != KcovTask.ModeInit || _area is null)
+            return Fail(Errno.EINVAL, out why, _mode == KcovTask.ModeInit
+                ? $"{command} before the area was mapped; call Mmap (Map) first"
+                : $"{command} needs a device in the INIT state (after KCOV_INIT_TRACE and mmap, not already enabled)");
+        if (_t is not null || t.Kcov is not null)
+            return Fail(Errno.EBUSY, out why, "the calling thread already has a kcov device enabled (or is inside a remote section); disable it first or use another thread");
+        why = null;
+        return 0;
     }
 
     private static int GetMode(ulong arg, out string? why)

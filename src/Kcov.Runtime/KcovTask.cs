@@ -1,15 +1,12 @@
-using System.Diagnostics;
-
 namespace Kcov;
 
 /// <summary>
 /// kcov's fields of task_struct, one object per thread that ever touched a device.
-/// The trace path does not read this object: it reads the thread-static copies
-/// <see cref="TraceMode"/>, <see cref="TraceArea"/>, <see cref="TraceSize"/> and
-/// <see cref="TraceCmpCapacity"/>, which the JIT reaches with one TLS lookup and no
-/// object dereference. Only the owning thread writes them (kcov_start / kcov_stop run on
-/// it), so no barrier is needed between writer and trace path; they are written in kcov's
-/// order anyway, so that the mode is never on while the area is not yet set.
+/// The trace path reads <see cref="Mode"/>, <see cref="Area"/>, <see cref="Size"/> and
+/// <see cref="CmpCapacity"/> through the single thread-static <see cref="Current"/>; only the
+/// owning thread writes them while it lives (kcov_start / kcov_stop run on it), so no barrier
+/// is needed between writer and trace path, but they are written in kcov's order anyway so
+/// that the mode is never on while the area is not yet set.
 /// </summary>
 internal sealed unsafe class KcovTask
 {
@@ -19,15 +16,8 @@ internal sealed unsafe class KcovTask
     internal const int ModeTracePc = 2;
     internal const int ModeTraceCmp = 3;
 
-    /// <summary>The calling thread's task, or null if it never used kcov.</summary>
+    /// <summary>The calling thread's task, or null if it never used kcov. Read by the trace path.</summary>
     [ThreadStatic] internal static KcovTask? Current;
-
-    // The trace path's view of the calling thread: kcov_mode, kcov_area, kcov_size, and
-    // how many whole comparison records fit ((size-1)/4, or 0 for an area without room).
-    [ThreadStatic] internal static int TraceMode;
-    [ThreadStatic] internal static ulong* TraceArea;
-    [ThreadStatic] internal static ulong TraceSize;
-    [ThreadStatic] internal static ulong TraceCmpCapacity;
 
     /// <summary>
     /// How many tasks have a trace mode on. The trace path reads it first, so that instrumented
@@ -43,6 +33,8 @@ internal sealed unsafe class KcovTask
     internal int Mode;
     internal ulong* Area;
     internal ulong Size;
+    /// <summary>How many whole comparison records fit: (Size-1)/4, or 0 for an area without room.</summary>
+    internal ulong CmpCapacity;
 
     /// <summary>The device this thread is wired to (kcov_enable or a remote section), or null. Guarded by that device's lock.</summary>
     internal KcovDevice? Kcov;
@@ -74,38 +66,27 @@ internal sealed unsafe class KcovTask
     /// <summary>kcov_start(), on the owning thread: cache the area in the task; the mode goes last.</summary>
     internal void Start(ulong size, ulong* area, int mode, int sequence)
     {
-        Debug.Assert(Current == this, "kcov_start runs on the task's own thread");
         if (Mode == ModeDisabled)
             Interlocked.Increment(ref Tracing);
         Size = size;
+        CmpCapacity = size > 0 ? (size - 1) / KcovAbi.WordsPerCmp : 0;
         Area = area;
-        Mode = mode;
+        Volatile.Write(ref Mode, mode);
         Sequence = sequence;
-        TraceSize = size;
-        TraceCmpCapacity = size > 0 ? (size - 1) / KcovAbi.WordsPerCmp : 0;
-        TraceArea = area;
-        TraceMode = mode;
     }
 
     /// <summary>
     /// kcov_stop(): the mode goes first, so the trace path stops before the area goes. Runs on
-    /// the owning thread, or on another one once the owner has ended (reaping, exit sentinel):
-    /// then there is no trace path left to stop, and the caller's own thread statics are not ours.
+    /// the owning thread, or on another one once the owner has ended (reaping, exit sentinel).
     /// </summary>
     internal void Stop()
     {
         if (Mode == ModeDisabled)
             return;
-        if (Current == this)
-        {
-            TraceMode = ModeDisabled;
-            TraceSize = 0;
-            TraceCmpCapacity = 0;
-            TraceArea = null;
-        }
-        Mode = ModeDisabled;
+        Volatile.Write(ref Mode, ModeDisabled);
         Interlocked.Decrement(ref Tracing);
         Size = 0;
+        CmpCapacity = 0;
         Area = null;
     }
 

@@ -4,14 +4,16 @@ namespace Kcov;
 
 /// <summary>
 /// The entry points instrumented code calls: kcov's __sanitizer_cov_trace_* for .NET.
-/// Each one reads the calling thread's trace state (one TLS lookup), checks the mode,
+/// Each one reads the calling thread's task (one thread-static read), checks the mode,
 /// checks the bounds, stores the entry and then publishes the new count, as kcov.c does.
 /// They never allocate, lock or throw: a thread that is not bound records nothing, and
 /// a full area drops the record and leaves the count in bounds.
 /// <para>
-/// They are small enough for the JIT to inline into the instrumented method, and marked so:
-/// an out-of-line call per basic block costs more than the block itself in tight parsing
-/// code. Before any thread-static read they check whether any thread traces at all.
+/// Only the first check is inlined into the instrumented method: whether any thread in the
+/// process traces at all. Where none does, a block costs one static load and a branch. The
+/// rest stays out of line: inlining its thread-static lookup into every block made traced
+/// runs of real libraries up to twice as slow (measured with bench/Kcov.Instrumentation.Bench
+/// on Markdig and YamlDotNet), because the JIT no longer hoists the lookup and the code grows.
 /// </para>
 /// </summary>
 public static unsafe class Trace
@@ -23,12 +25,20 @@ public static unsafe class Trace
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Pc(ulong pc)
     {
-        if (KcovTask.Tracing == 0 || KcovTask.TraceMode != KcovTask.ModeTracePc)
+        if (KcovTask.Tracing != 0)
+            PcTraced(pc);
+    }
+
+    /// <summary>__sanitizer_cov_trace_pc(), in a process where some thread traces.</summary>
+    private static void PcTraced(ulong pc)
+    {
+        var t = KcovTask.Current;
+        if (t is null || t.Mode != KcovTask.ModeTracePc)
             return;
-        ulong* area = KcovTask.TraceArea;
+        ulong* area = t.Area;
         // Word 0 is the number of PCs that follow. The reader may reset it at any time.
         ulong pos = Volatile.Read(ref area[0]) + 1;
-        if (pos < KcovTask.TraceSize)
+        if (pos < t.Size)
         {
             area[pos] = pc;
             // Publish after the entry: pairs with the reader's load of word 0.
@@ -38,35 +48,35 @@ public static unsafe class Trace
 
     /// <summary>Called by instrumented code before a comparison of two 1-byte values.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Cmp1(byte arg1, byte arg2, ulong pc) => WriteComp(Size1, arg1, arg2, pc);
+    public static void Cmp1(byte arg1, byte arg2, ulong pc) => Comp(Size1, arg1, arg2, pc);
 
     /// <summary>Called by instrumented code before a comparison of two 2-byte values.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Cmp2(ushort arg1, ushort arg2, ulong pc) => WriteComp(Size2, arg1, arg2, pc);
+    public static void Cmp2(ushort arg1, ushort arg2, ulong pc) => Comp(Size2, arg1, arg2, pc);
 
     /// <summary>Called by instrumented code before a comparison of two 4-byte values.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Cmp4(uint arg1, uint arg2, ulong pc) => WriteComp(Size4, arg1, arg2, pc);
+    public static void Cmp4(uint arg1, uint arg2, ulong pc) => Comp(Size4, arg1, arg2, pc);
 
     /// <summary>Called by instrumented code before a comparison of two 8-byte values.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Cmp8(ulong arg1, ulong arg2, ulong pc) => WriteComp(Size8, arg1, arg2, pc);
+    public static void Cmp8(ulong arg1, ulong arg2, ulong pc) => Comp(Size8, arg1, arg2, pc);
 
     /// <summary>Called by instrumented code before a comparison with a 1-byte constant; <paramref name="arg1"/> is the constant.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void ConstCmp1(byte arg1, byte arg2, ulong pc) => WriteComp(Size1 | Const, arg1, arg2, pc);
+    public static void ConstCmp1(byte arg1, byte arg2, ulong pc) => Comp(Size1 | Const, arg1, arg2, pc);
 
     /// <summary>Called by instrumented code before a comparison with a 2-byte constant; <paramref name="arg1"/> is the constant.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void ConstCmp2(ushort arg1, ushort arg2, ulong pc) => WriteComp(Size2 | Const, arg1, arg2, pc);
+    public static void ConstCmp2(ushort arg1, ushort arg2, ulong pc) => Comp(Size2 | Const, arg1, arg2, pc);
 
     /// <summary>Called by instrumented code before a comparison with a 4-byte constant; <paramref name="arg1"/> is the constant.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void ConstCmp4(uint arg1, uint arg2, ulong pc) => WriteComp(Size4 | Const, arg1, arg2, pc);
+    public static void ConstCmp4(uint arg1, uint arg2, ulong pc) => Comp(Size4 | Const, arg1, arg2, pc);
 
     /// <summary>Called by instrumented code before a comparison with an 8-byte constant; <paramref name="arg1"/> is the constant.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void ConstCmp8(ulong arg1, ulong arg2, ulong pc) => WriteComp(Size8 | Const, arg1, arg2, pc);
+    public static void ConstCmp8(ulong arg1, ulong arg2, ulong pc) => Comp(Size8 | Const, arg1, arg2, pc);
 
     /// <summary>
     /// Called by instrumented code before a <c>switch</c>. <paramref name="cases"/> has kcov's
@@ -75,7 +85,10 @@ public static unsafe class Trace
     /// </summary>
     public static void Switch(ulong val, ulong[] cases, ulong pc)
     {
-        if (KcovTask.Tracing == 0 || KcovTask.TraceMode != KcovTask.ModeTraceCmp || cases is null || cases.Length < 2)
+        if (KcovTask.Tracing == 0)
+            return;
+        var t = KcovTask.Current;
+        if (t is null || t.Mode != KcovTask.ModeTraceCmp || cases is null || cases.Length < 2)
             return;
         ulong type = Const;
         switch (cases[1])
@@ -89,20 +102,33 @@ public static unsafe class Trace
         // Never trust the count past the array: the trace path must not throw.
         ulong count = Math.Min(cases[0], (ulong)cases.Length - 2);
         for (ulong i = 0; i < count; i++)
-            WriteComp(type, cases[i + 2], val, pc);
+            WriteComp(t, type, cases[i + 2], val, pc);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Comp(ulong type, ulong arg1, ulong arg2, ulong pc)
+    {
+        if (KcovTask.Tracing != 0)
+            CompTraced(type, arg1, arg2, pc);
+    }
+
+    /// <summary>__sanitizer_cov_trace_cmp*(), in a process where some thread traces.</summary>
+    private static void CompTraced(ulong type, ulong arg1, ulong arg2, ulong pc)
+    {
+        var t = KcovTask.Current;
+        if (t is not null && t.Mode == KcovTask.ModeTraceCmp)
+            WriteComp(t, type, arg1, arg2, pc);
     }
 
     /// <summary>write_comp_data(): one 4-word record (type, arg1, arg2, pc) if it fits whole.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void WriteComp(ulong type, ulong arg1, ulong arg2, ulong pc)
+    private static void WriteComp(KcovTask t, ulong type, ulong arg1, ulong arg2, ulong pc)
     {
-        if (KcovTask.Tracing == 0 || KcovTask.TraceMode != KcovTask.ModeTraceCmp)
-            return;
-        ulong* area = KcovTask.TraceArea;
+        ulong* area = t.Area;
         ulong count = Volatile.Read(ref area[0]);
         // Record number `count` occupies words 1+4*count .. 4+4*count, so it fits iff
         // count < (size-1)/4. Compared this way so a count the reader scribbled cannot overflow.
-        if (count < KcovTask.TraceCmpCapacity)
+        if (count < t.CmpCapacity)
         {
             ulong* record = area + 1 + count * KcovAbi.WordsPerCmp;
             record[0] = type;
