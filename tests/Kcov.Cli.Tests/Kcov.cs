@@ -18,10 +18,13 @@ internal static class Kcov
     }
 
     /// <summary>`dotnet Kcov.Cli.dll args` as a separate process.</summary>
-    public static Result RunProcess(params string[] args)
+    public static Result RunProcess(params string[] args) =>
+        RunProgram([Path.Combine(AppContext.BaseDirectory, "Kcov.Cli.dll"), .. args]);
+
+    /// <summary>`dotnet program.dll args` as a separate process.</summary>
+    public static Result RunProgram(params string[] args)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Kcov.Cli.dll"));
         foreach (var arg in args)
             start.ArgumentList.Add(arg);
         using var process = Process.Start(start)!;
