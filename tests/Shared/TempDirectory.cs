@@ -1,11 +1,12 @@
-namespace Kcov.Cli.Tests;
+// Linked into the test projects that need it (see their .csproj), so it is written once.
+namespace Kcov.Tests;
 
 /// <summary>A fresh directory under the system temp path, removed on dispose.</summary>
 internal sealed class TempDirectory : IDisposable
 {
     public TempDirectory()
     {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "kcov-cli-tests-" + Guid.NewGuid().ToString("N"));
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "kcov-tests-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Path);
     }
 
