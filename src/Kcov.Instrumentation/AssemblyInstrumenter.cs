@@ -60,8 +60,8 @@ public static class AssemblyInstrumenter
             throw new InstrumentationException("No trace mode selected: use pc, cmp or pc,cmp.");
         // Patterns first: a typo should not wait for a large assembly to be read.
         var exclusions = new Exclusions(options);
-        byte[] bytes = InputCheck.ReadAssemblyFile(inputPath);
-        return ModuleRewriter.Rewrite(inputPath, bytes.LongLength, options, exclusions);
+        long length = InputCheck.CheckAssemblyFile(inputPath);
+        return ModuleRewriter.Rewrite(inputPath, length, options, exclusions);
     }
 
     /// <summary>The Kcov.Runtime.dll every instrumented module references: this one, the one the tools were built with.</summary>
