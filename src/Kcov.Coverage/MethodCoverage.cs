@@ -28,4 +28,14 @@ public sealed class MethodCoverage
 
     /// <summary>The first line of the method, 0 when unknown.</summary>
     public int FirstLine => Lines.Count > 0 ? Lines.Keys.First() : 0;
+
+    /// <summary>The lines of methods of one source file: line -> the most hits of any block starting on it.</summary>
+    public static SortedDictionary<int, long> LinesOfFile(IEnumerable<MethodCoverage> methods)
+    {
+        var lines = new SortedDictionary<int, long>();
+        foreach (var m in methods)
+            foreach (var (line, hits) in m.Lines)
+                lines[line] = Math.Max(hits, lines.GetValueOrDefault(line));
+        return lines;
+    }
 }

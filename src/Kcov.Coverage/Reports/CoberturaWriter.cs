@@ -59,7 +59,9 @@ public static class CoberturaWriter
                 xml.WriteStartElement("class");
                 xml.WriteAttributeString("name", cls.Key.OwnerTypeName);
                 xml.WriteAttributeString("filename", cls.Key.File);
-                WriteRates(xml, Lines(cls));
+                // One file per class: its lines are keyed by line alone.
+                var classLines = MethodCoverage.LinesOfFile(cls);
+                WriteRates(xml, classLines);
                 xml.WriteStartElement("methods");
                 foreach (var m in cls.OrderBy(m => m.FirstLine).ThenBy(m => m.Method.FullName, StringComparer.Ordinal))
                 {
@@ -71,8 +73,7 @@ public static class CoberturaWriter
                     xml.WriteEndElement();
                 }
                 xml.WriteEndElement();
-                // One file per class: its lines are keyed by line alone.
-                WriteLines(xml, new SortedDictionary<int, long>(Lines(cls).ToDictionary(l => l.Key.Item2, l => l.Value)));
+                WriteLines(xml, classLines);
                 xml.WriteEndElement();
             }
             xml.WriteEndElement();

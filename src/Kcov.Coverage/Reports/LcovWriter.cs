@@ -26,10 +26,7 @@ public static class LcovWriter
                 output.Write(string.Format(inv, "FNDA:{0},{1}\n", m.EntryHits, Name(m)));
             output.Write(string.Format(inv, "FNF:{0}\nFNH:{1}\n", functions.Count, functions.Count(m => m.EntryHits > 0)));
 
-            var lines = new SortedDictionary<int, long>();
-            foreach (var m in file)
-                foreach (var (line, hits) in m.Lines)
-                    lines[line] = Math.Max(hits, lines.GetValueOrDefault(line));
+            var lines = MethodCoverage.LinesOfFile(file);
             foreach (var (line, hits) in lines)
                 output.Write(string.Format(inv, "DA:{0},{1}\n", line, hits));
             output.Write(string.Format(inv, "LF:{0}\nLH:{1}\n", lines.Count, lines.Values.Count(h => h > 0)));
