@@ -25,6 +25,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
     /// <summary>Area overflows per slot as its executor last reported them, and those of executors that ended.</summary>
     private readonly Dictionary<int, long> _overflows = [];
     private long _overflowsOfEnded;
+    private long TotalOverflows => _overflowsOfEnded + _overflows.Values.Sum();
     private FuzzStats _latest;
     private int _newInputs;
     private int _restartCount;
@@ -119,7 +120,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
         var m = e.Message!;
         if (m.Kind is MessageKind.NewInput or MessageKind.Stats or MessageKind.Inited or MessageKind.Done)
         {
-            if (m.Stats.Overflows > 0 && _overflowsOfEnded + _overflows.Values.Sum() == 0)
+            if (m.Stats.Overflows > 0 && TotalOverflows == 0)
                 _status.Info($"the kcov area ({options.AreaWords} words) filled up during an input: blocks after that were not seen; raise -kcov_area_words");
             _overflows[e.Executor.Slot] = m.Stats.Overflows;
         }
@@ -194,6 +195,6 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
         Stat("crashes", _artifacts.Crashes);
         Stat("timeouts", _artifacts.Timeouts);
         Stat("ooms", _artifacts.Ooms);
-        Stat("kcov_area_overflows", _overflowsOfEnded + _overflows.Values.Sum());
+        Stat("kcov_area_overflows", TotalOverflows);
     }
 }

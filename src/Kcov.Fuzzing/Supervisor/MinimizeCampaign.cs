@@ -54,7 +54,7 @@ internal sealed class MinimizeCampaign(FuzzerOptions options, string inputPath)
                         reportText = e.Death.Render(best);
                         status.Info($"CRASH_MIN: signature: {signature}");
                     }
-                    else if (e.DeathInput is not null && e.Death.Signature == signature && e.DeathInput.Length < best.Length)
+                    else if (e.Death.Signature == signature && e.DeathInput.Length < best.Length)
                     {
                         best = e.DeathInput;
                         reportText = e.Death.Render(best);
