@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Kcov.Cli.Tests;
 
 /// <summary>Runs the kcov command line in this process (fast, streams captured) or as its own process.</summary>
@@ -24,14 +22,8 @@ internal static class Kcov
     /// <summary>`dotnet program.dll args` as a separate process.</summary>
     public static Result RunProgram(params string[] args)
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args)
-            start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        string stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return new Result(process.ExitCode, stdout, stderr.Result);
+        var (exitCode, stdout, stderr) = DotnetProcess.Run(args);
+        return new Result(exitCode, stdout, stderr);
     }
 
     /// <summary>The sample built with the tests.</summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 
 namespace Kcov.Tests;
@@ -29,16 +28,6 @@ public static class ChildProcess
     }
 
     /// <summary>Runs this assembly as a child process and returns its exit code and stdout.</summary>
-    public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(typeof(ChildProcess).Assembly.Location);
-        foreach (var a in args)
-            psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        string stdout = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout, stderr.Result);
-    }
+    public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args) =>
+        DotnetProcess.Run([typeof(ChildProcess).Assembly.Location, .. args]);
 }
