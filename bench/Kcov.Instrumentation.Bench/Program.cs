@@ -8,6 +8,8 @@ using Kcov.Workloads;
 // Instrumentation figures for issue 4, measured in one process so every ratio has its baseline
 // from the same run. The machine is shared and noisy: every figure is repeated and reported as
 // min and median. Usage: dotnet run -c Release --project bench/Kcov.Instrumentation.Bench [-- rounds [speed|overhead|map]]
+if (args.Length > 0 && args[0] == "child")
+    return OverheadChild.Run(args[1], args[2], double.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture));
 int rounds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 7;
 string part = args.Length > 1 ? args[1] : "all";
 Console.WriteLine($"rounds: {rounds}, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
@@ -20,6 +22,7 @@ if (part is "all" or "overhead")
 Console.WriteLine();
 if (part is "all" or "map")
     PcMapLoad.Measure(rounds);
+return 0;
 
 static class Stats
 {

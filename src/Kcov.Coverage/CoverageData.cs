@@ -4,7 +4,9 @@ namespace Kcov.Coverage;
 /// Block coverage of every module a <see cref="Symbolizer"/> knows, from a list of PCs
 /// (a trace-pc area: each PC appears once per execution of its block). The unit of coverage
 /// is the basic block; comparison and switch sites are not counted (a trace-cmp area's PCs
-/// say which comparisons ran, and the blocks around them are what a report shows).
+/// say which comparisons ran, and the blocks around them are what a report shows). A pruned
+/// block (<see cref="SiteKind.ImpliedBlock"/>) counts as run as often as the most-run block
+/// that implies it.
 /// </summary>
 public sealed class CoverageData
 {
@@ -44,11 +46,13 @@ public sealed class CoverageData
         {
             var byMethod = new Dictionary<int, MethodCoverage>();
             var siteHits = hits[map];
+            foreach (var (implied, by) in map.Implications)
+                siteHits[implied] = Math.Max(siteHits[implied], siteHits[by]);
             var sites = map.Sites;
             for (int i = 0; i < sites.Length; i++)
             {
                 var site = sites[i];
-                if (site.Kind != SiteKind.Block)
+                if (site.Kind is not (SiteKind.Block or SiteKind.ImpliedBlock))
                     continue;
                 if (!byMethod.TryGetValue(site.Method, out var method))
                 {

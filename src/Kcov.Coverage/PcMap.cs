@@ -15,7 +15,7 @@ public sealed class PcMap
 
     public PcMap(uint moduleId, string assemblyName, string moduleName, Guid inputMvid, Guid outputMvid,
         bool tracePc, bool traceCmp, IReadOnlyList<string> documents, IReadOnlyList<PcMapMethod> methods,
-        IReadOnlyList<PcMapSite> sites)
+        IReadOnlyList<PcMapSite> sites, IReadOnlyList<PcMapImplication>? implications = null)
     {
         if (moduleId == 0)
             throw new ArgumentOutOfRangeException(nameof(moduleId), "module id 0 is reserved");
@@ -33,6 +33,13 @@ public sealed class PcMap
         {
             if ((uint)site.Method >= (uint)methods.Count || site.Document < -1 || site.Document >= documents.Count)
                 throw new ArgumentException($"site {site} refers to a method or document that is not in the map");
+        }
+        Implications = implications ?? [];
+        foreach (var (implied, by) in Implications)
+        {
+            if ((uint)implied >= (uint)_sites.Length || _sites[implied].Kind != SiteKind.ImpliedBlock
+                || (uint)by >= (uint)_sites.Length || _sites[by].Kind != SiteKind.Block)
+                throw new ArgumentException($"implication {implied} <- {by} does not lead from a block site to an implied block site");
         }
     }
 
@@ -66,6 +73,9 @@ public sealed class PcMap
     public ReadOnlySpan<PcMapSite> Sites => _sites;
 
     public int SiteCount => _sites.Length;
+
+    /// <summary>For every implied (pruned) block site, the block sites whose execution implies it; ordered by implied site.</summary>
+    public IReadOnlyList<PcMapImplication> Implications { get; }
 
     /// <summary>The PC of site <paramref name="index"/>.</summary>
     public ulong PcOf(int index) => SiteId.Pc(ModuleId, index);

@@ -4,8 +4,9 @@ using System.Text;
 namespace Kcov.Coverage;
 
 /// <summary>
-/// The PC map file format, version 1: the only code that reads or writes it (docs/pcmap.md
-/// describes the same layout; change both together and bump <see cref="Version"/>).
+/// The PC map file format, version 2: the only code that reads or writes it (docs/pcmap.md
+/// describes the same layout; change both together and bump <see cref="Version"/>). Version 1
+/// files (no implications table) are still read.
 /// All integers little-endian.
 /// <code>
 /// header   (64 bytes)  magic "KCOVMAP\0", u32 version, u32 module id, u32 flags (1 = trace-pc, 2 = trace-cmp),
@@ -17,13 +18,15 @@ namespace Kcov.Coverage;
 /// methods  (count x)   u32 token, u32 type name, u32 name, u32 signature, u32 owner type name, u32 owner name (string indices)
 /// sites    (count x)   u32 method index, u32 IL offset, u32 document index + 1 (0 = none), u32 line, u16 column,
 ///                      u8 kind, u8 reserved (0)     = 20 bytes, site i is the i-th record
+/// implications         u32 count, then count x (u32 implied site, u32 implying site)   (version 2)
 /// </code>
 /// Fixed-size site records make a million-site map one sequential read; strings are shared, so a
 /// type or document name is stored once however many sites name it.
 /// </summary>
 internal static class PcMapFormat
 {
-    public const uint Version = 1;
+    public const uint Version = 2;
+    private const uint OldestVersion = 1;
     private static ReadOnlySpan<byte> Magic => "KCOVMAP\0"u8;
     private const int HeaderSize = 8 + 4 * 10 + 16 + 16;
     private const int MethodSize = 6 * 4;
@@ -92,6 +95,12 @@ internal static class PcMapFormat
             record[19] = 0;
             output.Write(record);
         }
+        WriteU32(output, (uint)map.Implications.Count);
+        foreach (var (implied, by) in map.Implications)
+        {
+            WriteU32(output, (uint)implied);
+            WriteU32(output, (uint)by);
+        }
     }
 
     private static void WriteU32(BinaryWriter writer, uint value)
@@ -106,8 +115,8 @@ internal static class PcMapFormat
         if (data.Length < HeaderSize || !data[..8].SequenceEqual(Magic))
             throw Bad(name, "it does not start with a PC map header (was it written by `kcov instrument`?)");
         uint version = U32(data, 8);
-        if (version != Version)
-            throw Bad(name, $"it is PC map format version {version}, and this kcov reads version {Version}; instrument again with this kcov, or use the kcov that wrote it");
+        if (version < OldestVersion || version > Version)
+            throw Bad(name, $"it is PC map format version {version}, and this kcov reads versions {OldestVersion} to {Version}; instrument again with this kcov, or use the kcov that wrote it");
         uint moduleId = U32(data, 12);
         uint flags = U32(data, 16);
         int stringCount = Count(data, 20, name), documentCount = Count(data, 24, name);
@@ -142,7 +151,7 @@ internal static class PcMapFormat
         }
 
         long expected = pos + (long)siteCount * SiteSize;
-        if (expected != data.Length)
+        if (version == 1 ? expected != data.Length : expected > data.Length - 4)
             throw Bad(name, $"it is {data.Length} bytes long but its header announces {siteCount} sites ending at byte {expected} (truncated or corrupt)");
         var sites = new PcMapSite[siteCount];
         for (int i = 0; i < siteCount; i++, pos += SiteSize)
@@ -151,14 +160,27 @@ internal static class PcMapFormat
             uint method = BinaryPrimitives.ReadUInt32LittleEndian(r);
             uint document = BinaryPrimitives.ReadUInt32LittleEndian(r[8..]);
             byte kind = r[18];
-            if (method >= (uint)methodCount || document > (uint)documentCount || kind > (byte)SiteKind.Switch)
+            if (method >= (uint)methodCount || document > (uint)documentCount || kind > (byte)SiteKind.ImpliedBlock)
                 throw Bad(name, $"site {i} has method {method}, document {document} or kind {kind} out of range");
             sites[i] = new PcMapSite((SiteKind)kind, (int)method, (int)BinaryPrimitives.ReadUInt32LittleEndian(r[4..]),
                 (int)document - 1, (int)BinaryPrimitives.ReadUInt32LittleEndian(r[12..]), BinaryPrimitives.ReadUInt16LittleEndian(r[16..]));
         }
 
-        return new PcMap(moduleId, Str(assemblyName), Str(moduleName), inputMvid, outputMvid,
-            (flags & FlagTracePc) != 0, (flags & FlagTraceCmp) != 0, documents, methods, sites);
+        var implications = new PcMapImplication[version == 1 ? 0 : Count(data, Take(data, ref pos, 4, name), name)];
+        if (pos + (long)implications.Length * 8 != data.Length)
+            throw Bad(name, $"it is {data.Length} bytes long but its implications table announces {implications.Length} entries ending at byte {pos + (long)implications.Length * 8} (truncated or corrupt)");
+        for (int i = 0; i < implications.Length; i++, pos += 8)
+            implications[i] = new PcMapImplication((int)U32(data, pos), (int)U32(data, pos + 4));
+
+        try
+        {
+            return new PcMap(moduleId, Str(assemblyName), Str(moduleName), inputMvid, outputMvid,
+                (flags & FlagTracePc) != 0, (flags & FlagTraceCmp) != 0, documents, methods, sites, implications);
+        }
+        catch (ArgumentException e)
+        {
+            throw Bad(name, e.Message);
+        }
     }
 
     private static uint U32(ReadOnlySpan<byte> data, int at) => BinaryPrimitives.ReadUInt32LittleEndian(data[at..]);

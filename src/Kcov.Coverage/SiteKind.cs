@@ -11,4 +11,10 @@ public enum SiteKind : byte
 
     /// <summary>A <c>switch</c> opcode: <c>Trace.Switch</c> before it (trace-cmp).</summary>
     Switch = 2,
+
+    /// <summary>
+    /// A basic block without a probe (pruned, as SanitizerCoverage prunes): it ran when one of the
+    /// block sites that imply it ran (<see cref="PcMap.Implications"/>). Its PC never appears in a trace.
+    /// </summary>
+    ImpliedBlock = 3,
 }

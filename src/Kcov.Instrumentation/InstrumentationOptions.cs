@@ -7,6 +7,20 @@ public sealed class InstrumentationOptions
     public TraceModes Trace { get; init; } = TraceModes.Pc;
 
     /// <summary>
+    /// Leave out the probes of blocks whose execution other probed blocks imply, as LLVM's
+    /// SanitizerCoverage does (see BlockPruning); the PC map still lists them, as implied blocks.
+    /// Default: on. Off is SanitizerCoverage's <c>no-prune</c>.
+    /// </summary>
+    public bool Prune { get; init; } = true;
+
+    /// <summary>
+    /// For the overhead bench only: instead of kcov's probes, SharpFuzz's scheme at every block (a
+    /// process-wide 64 KiB AFL edge map, <c>map[cur ^ prev]++; prev = cur &gt;&gt; 1</c>, no thread
+    /// check), as the in-run reference for what that technique costs.
+    /// </summary>
+    internal bool SharpFuzzEdgeMap { get; init; }
+
+    /// <summary>
     /// Name patterns (<c>*</c> any text, <c>?</c> one character, <c>[abc]</c> a class), matched against
     /// <c>Namespace.Type</c> and <c>Namespace.Type.Method</c> (nested types joined with <c>+</c>). When any is
     /// given, only matching methods are instrumented. Compiler-generated code is matched by the user method it belongs to.

@@ -21,17 +21,36 @@ internal sealed class MethodRewriter
 {
     private readonly ModuleDefinition _module;
     private readonly RuntimeReferences _runtime;
+    private readonly ModuleProbes _probes;
     private readonly SwitchCases _cases;
     private readonly SiteTable _sites;
     private readonly TraceModes _modes;
+    private readonly InstrumentationOptions _options;
 
-    public MethodRewriter(ModuleDefinition module, RuntimeReferences runtime, SwitchCases cases, SiteTable sites, TraceModes modes)
+    public MethodRewriter(ModuleDefinition module, RuntimeReferences runtime, ModuleProbes probes, SwitchCases cases, SiteTable sites,
+        InstrumentationOptions options)
     {
         _module = module;
         _runtime = runtime;
+        _probes = probes;
         _cases = cases;
         _sites = sites;
-        _modes = modes;
+        _modes = options.Trace;
+        _options = options;
+    }
+
+    private MethodBody? _body;
+    private VariableDefinition? _frame;
+
+    /// <summary>The method's frame local, added with its first probe: only its address is used, to tell which thread runs.</summary>
+    private Instruction LoadFrame()
+    {
+        if (_frame is null)
+        {
+            _frame = new VariableDefinition(_module.TypeSystem.Byte);
+            _body!.Variables.Add(_frame);
+        }
+        return Instruction.Create(OpCodes.Ldloca, _frame);
     }
 
     /// <summary>Whether the last rewritten method's comparisons went untraced because its stack could not be typed.</summary>
@@ -47,10 +66,23 @@ internal sealed class MethodRewriter
         _sites.BeginMethod(method);
         body.SimplifyMacros();
 
+        var position = new Dictionary<Instruction, int>(original.Length);
+        for (int i = 0; i < original.Length; i++)
+            position[original[i]] = i;
+        // Nothing may come between a prefix and its instruction, nor between a tail call and its ret.
+        bool CanProbe(Instruction x) => position[x] is var i
+            && !(i > 0 && original[i - 1].OpCode.OpCodeType == OpCodeType.Prefix)
+            && !(i > 1 && original[i - 2].OpCode.Code == Code.Tail);
         var leaders = _modes.HasFlag(TraceModes.Pc) ? BasicBlocks.Leaders(body) : [];
+        var blocks = _options.Prune && !_options.SharpFuzzEdgeMap
+            ? BlockPruning.Analyze(body, leaders, CanProbe)
+            : BlockPruning.None(leaders.Where(CanProbe));
+        var blockSite = new Dictionary<Instruction, int>();
         var stack = _modes.HasFlag(TraceModes.Cmp) ? EvaluationStack.Simulate(body) : null;
         LastMethodUntyped = _modes.HasFlag(TraceModes.Cmp) && stack is null;
         var spills = new SpillLocals(body, _module);
+        _frame = null;
+        _body = body;
 
         var output = new List<Instruction>(original.Length * 2);
         var inserted = new List<Instruction>();
@@ -58,13 +90,19 @@ internal sealed class MethodRewriter
         {
             var instruction = original[i];
             inserted.Clear();
-            // Nothing may come between a prefix and its instruction, nor between a tail call and its ret.
-            bool afterPrefix = i > 0 && original[i - 1].OpCode.OpCodeType == OpCodeType.Prefix;
-            bool afterTailCall = i > 1 && original[i - 2].OpCode.Code == Code.Tail;
-            if (!afterPrefix && !afterTailCall)
+            if (CanProbe(instruction))
             {
-                if (leaders.Contains(instruction))
-                    EmitBlock(inserted, _sites.Add(SiteKind.Block, offsets[i]));
+                if (blocks.Probed.Contains(instruction))
+                {
+                    ulong pc = _sites.Add(SiteKind.Block, offsets[i]);
+                    blockSite.Add(instruction, SiteId.IndexOf(pc));
+                    if (_options.SharpFuzzEdgeMap)
+                        _probes.EmitEdgeMap(inserted, SiteId.IndexOf(pc));
+                    else
+                        EmitBlock(inserted, pc);
+                }
+                else if (blocks.ImpliedBy.ContainsKey(instruction))
+                    blockSite.Add(instruction, SiteId.IndexOf(_sites.Add(SiteKind.ImpliedBlock, offsets[i])));
                 if (stack?.Before(instruction) is { } before)
                     EmitComparison(instruction, before, offsets[i], inserted, spills);
             }
@@ -84,6 +122,10 @@ internal sealed class MethodRewriter
             output.Add(copy);
         }
 
+        foreach (var (implied, by) in blocks.ImpliedBy)
+            foreach (var probed in by)
+                _sites.AddImplication(blockSite[implied], blockSite[probed]);
+
         // Clear and Add only relink instructions; Insert would walk the debug info on every call.
         body.Instructions.Clear();
         foreach (var instruction in output)
@@ -92,12 +134,16 @@ internal sealed class MethodRewriter
         return _sites.Count - sitesBefore;
     }
 
-    /// <summary><c>Trace.Pc(pc);</c> = <c>ldc.i8 pc; call Trace::Pc(uint64)</c>.</summary>
+    /// <summary><c>&lt;Kcov&gt;.Pc(ref frame, index);</c> = <c>ldloca frame; ldc.i4 index; call &lt;Kcov&gt;::Pc</c> (see <see cref="ModuleProbes"/>).</summary>
     private void EmitBlock(List<Instruction> il, ulong pc)
     {
-        il.Add(Instruction.Create(OpCodes.Ldc_I8, unchecked((long)pc)));
-        il.Add(Instruction.Create(OpCodes.Call, _runtime.Pc));
+        il.Add(LoadFrame());
+        il.Add(LoadIndex(pc));
+        il.Add(Instruction.Create(OpCodes.Call, _probes.Pc));
     }
+
+    /// <summary>The site's index in the module, the argument every probe takes.</summary>
+    private static Instruction LoadIndex(ulong pc) => Instruction.Create(OpCodes.Ldc_I4, SiteId.IndexOf(pc));
 
     private void EmitComparison(Instruction instruction, StackSlot[] before, int offset, List<Instruction> il, SpillLocals spills)
     {
@@ -124,8 +170,9 @@ internal sealed class MethodRewriter
     /// <c>a OP b</c> on integers becomes (arg1 is the literal operand when there is one):
     /// <code>
     /// stloc b'; stloc a'                          // spill both
+    /// ldloca frame
     /// ldloc a'; [conv]; ldloc b'; [conv]          // or b' first when only b is a literal
-    /// ldc.i8 pc; call Trace::[Const]Cmp4|8
+    /// ldc.i4 index; call &lt;Kcov&gt;::[Const]Cmp4|8
     /// ldloc a'; ldloc b'                          // reload, then the original OP
     /// </code>
     /// </summary>
@@ -147,19 +194,20 @@ internal sealed class MethodRewriter
         ulong pc = _sites.Add(SiteKind.Cmp, offset);
         il.Add(Instruction.Create(OpCodes.Stloc, localB));
         il.Add(Instruction.Create(OpCodes.Stloc, localA));
+        il.Add(LoadFrame());
         LoadWidened(il, swap ? localB : localA, swap ? b.Kind : a.Kind, size);
         LoadWidened(il, swap ? localA : localB, swap ? a.Kind : b.Kind, size);
-        il.Add(Instruction.Create(OpCodes.Ldc_I8, unchecked((long)pc)));
-        il.Add(Instruction.Create(OpCodes.Call, size == 4
+        il.Add(LoadIndex(pc));
+        il.Add(Instruction.Create(OpCodes.Call, _probes.For(size == 4
             ? (constant ? _runtime.ConstCmp4 : _runtime.Cmp4)
-            : (constant ? _runtime.ConstCmp8 : _runtime.Cmp8)));
+            : (constant ? _runtime.ConstCmp8 : _runtime.Cmp8))));
         il.Add(Instruction.Create(OpCodes.Ldloc, localA));
         il.Add(Instruction.Create(OpCodes.Ldloc, localB));
     }
 
     /// <summary>
     /// <c>brtrue/brfalse v</c> on an integer is a comparison with the constant 0:
-    /// <code>stloc v'; ldc 0; ldloc v'; [conv.u8]; ldc.i8 pc; call Trace::ConstCmp4|8; ldloc v'</code>
+    /// <code>stloc v'; ldloca frame; ldc 0; ldloc v'; [conv.u8]; ldc.i4 index; call &lt;Kcov&gt;::ConstCmp4|8; ldloc v'</code>
     /// </summary>
     private void EmitAgainstZero(StackSlot value, int offset, List<Instruction> il, SpillLocals spills)
     {
@@ -169,22 +217,23 @@ internal sealed class MethodRewriter
         var local = spills.Get(value.Kind, 0);
         ulong pc = _sites.Add(SiteKind.Cmp, offset);
         il.Add(Instruction.Create(OpCodes.Stloc, local));
+        il.Add(LoadFrame());
         il.Add(size == 4 ? Instruction.Create(OpCodes.Ldc_I4, 0) : Instruction.Create(OpCodes.Ldc_I8, 0L));
         LoadWidened(il, local, value.Kind, size);
-        il.Add(Instruction.Create(OpCodes.Ldc_I8, unchecked((long)pc)));
-        il.Add(Instruction.Create(OpCodes.Call, size == 4 ? _runtime.ConstCmp4 : _runtime.ConstCmp8));
+        il.Add(LoadIndex(pc));
+        il.Add(Instruction.Create(OpCodes.Call, _probes.For(size == 4 ? _runtime.ConstCmp4 : _runtime.ConstCmp8)));
         il.Add(Instruction.Create(OpCodes.Ldloc, local));
     }
 
-    /// <summary><c>switch</c> on v: <c>dup; conv.u8; ldsfld ulong[] &lt;KcovSwitchCases&gt;::CasesN; ldc.i8 pc; call Trace::Switch</c>.</summary>
+    /// <summary><c>switch</c> on v: <c>dup; conv.u8; ldsfld ulong[] &lt;KcovSwitchCases&gt;::CasesN; ldc.i4 index; call &lt;Kcov&gt;::Switch</c>.</summary>
     private void EmitSwitch(int targets, int offset, List<Instruction> il)
     {
         ulong pc = _sites.Add(SiteKind.Switch, offset);
         il.Add(Instruction.Create(OpCodes.Dup));
         il.Add(Instruction.Create(OpCodes.Conv_U8));
         il.Add(Instruction.Create(OpCodes.Ldsfld, _cases.For(targets)));
-        il.Add(Instruction.Create(OpCodes.Ldc_I8, unchecked((long)pc)));
-        il.Add(Instruction.Create(OpCodes.Call, _runtime.Switch));
+        il.Add(LoadIndex(pc));
+        il.Add(Instruction.Create(OpCodes.Call, _probes.For(_runtime.Switch)));
     }
 
     /// <summary>Loads a spilled operand as the trace call's parameter type: uint for size 4, ulong for size 8.</summary>

@@ -45,7 +45,8 @@ internal static class ModuleRewriter
         var runtime = new RuntimeReferences(module);
         var cases = new SwitchCases(module);
         var sites = new SiteTable(moduleId);
-        var rewriter = new MethodRewriter(module, runtime, cases, sites, options.Trace);
+        var probes = new ModuleProbes(module, runtime, moduleId);
+        var rewriter = new MethodRewriter(module, runtime, probes, cases, sites, options);
         var filter = exclusions.For(module);
         int methods = 0, excluded = 0, untyped = 0;
         foreach (var type in TypesInOrder(module).ToList())
@@ -74,6 +75,7 @@ internal static class ModuleRewriter
             }
         }
         cases.Complete();
+        probes.Complete(sites.Count);
         Mark(module, options.Trace);
 
         var assembly = new MemoryStream();
@@ -99,7 +101,8 @@ internal static class ModuleRewriter
             throw new InstrumentationException($"'{path}': writing the instrumented module failed ({e.GetType().Name}: {e.Message}).", e);
         }
 
-        var statistics = new InstrumentationStatistics(methods, excluded, sites.BlockSites, sites.CmpSites, sites.SwitchSites, untyped, inputBytes);
+        var statistics = new InstrumentationStatistics(methods, excluded, sites.BlockSites, sites.CmpSites, sites.SwitchSites, untyped, inputBytes,
+            sites.ImpliedBlocks);
         // After Write: the map records the output's deterministic MVID.
         var map = sites.ToMap(module, inputMvid, options.Trace);
         return new InstrumentedAssembly(assembly.ToArray(), pdb?.ToArray(), map, statistics, warnings);

@@ -21,23 +21,38 @@ internal sealed class RuntimeReferences
         }
         var trace = new TypeReference(typeof(Trace).Namespace, nameof(Trace), module, scope);
         var types = module.TypeSystem;
-        MethodReference Method(string name, params TypeReference[] parameters)
+        MethodReference Method(string name, params TypeReference[] parameters) => Function(name, types.Void, parameters);
+        MethodReference Function(string name, TypeReference returns, params TypeReference[] parameters)
         {
-            var method = new MethodReference(name, types.Void, trace) { HasThis = false };
+            var method = new MethodReference(name, returns, trace) { HasThis = false };
             foreach (var p in parameters)
                 method.Parameters.Add(new ParameterDefinition(p));
             return method;
         }
-        Pc = Method(nameof(Trace.Pc), types.UInt64);
-        Cmp4 = Method(nameof(Trace.Cmp4), types.UInt32, types.UInt32, types.UInt64);
-        Cmp8 = Method(nameof(Trace.Cmp8), types.UInt64, types.UInt64, types.UInt64);
-        ConstCmp4 = Method(nameof(Trace.ConstCmp4), types.UInt32, types.UInt32, types.UInt64);
-        ConstCmp8 = Method(nameof(Trace.ConstCmp8), types.UInt64, types.UInt64, types.UInt64);
+        var frame = new ByReferenceType(types.Byte);
+        Pc = Method(nameof(Trace.Pc), frame, types.UInt64, types.UInt32);
+        RegisterModule = Function(nameof(Trace.RegisterModule), types.UInt32, types.UInt32);
+        Cmp1 = Method(nameof(Trace.Cmp1), frame, types.Byte, types.Byte, types.UInt64);
+        Cmp2 = Method(nameof(Trace.Cmp2), frame, types.UInt16, types.UInt16, types.UInt64);
+        ConstCmp1 = Method(nameof(Trace.ConstCmp1), frame, types.Byte, types.Byte, types.UInt64);
+        ConstCmp2 = Method(nameof(Trace.ConstCmp2), frame, types.UInt16, types.UInt16, types.UInt64);
+        Cmp4 = Method(nameof(Trace.Cmp4), frame, types.UInt32, types.UInt32, types.UInt64);
+        Cmp8 = Method(nameof(Trace.Cmp8), frame, types.UInt64, types.UInt64, types.UInt64);
+        ConstCmp4 = Method(nameof(Trace.ConstCmp4), frame, types.UInt32, types.UInt32, types.UInt64);
+        ConstCmp8 = Method(nameof(Trace.ConstCmp8), frame, types.UInt64, types.UInt64, types.UInt64);
         Switch = Method(nameof(Trace.Switch), types.UInt64, new ArrayType(types.UInt64), types.UInt64);
     }
 
-    /// <summary><c>Trace.Pc(ulong pc)</c>.</summary>
+    /// <summary><c>Trace.Pc(ref byte frame, ulong pc, uint bit)</c>; the comparisons also take the frame first.</summary>
     public MethodReference Pc { get; }
+
+    /// <summary><c>uint Trace.RegisterModule(uint sites)</c>.</summary>
+    public MethodReference RegisterModule { get; }
+
+    public MethodReference Cmp1 { get; }
+    public MethodReference Cmp2 { get; }
+    public MethodReference ConstCmp1 { get; }
+    public MethodReference ConstCmp2 { get; }
     public MethodReference Cmp4 { get; }
     public MethodReference Cmp8 { get; }
     public MethodReference ConstCmp4 { get; }

@@ -11,6 +11,7 @@ internal sealed class SiteTable
 {
     private readonly uint _moduleId;
     private readonly List<PcMapSite> _sites = [];
+    private readonly List<PcMapImplication> _implications = [];
     private readonly List<PcMapMethod> _methods = [];
     private readonly List<string> _documents = [];
     private readonly Dictionary<string, int> _documentIndex = new(StringComparer.Ordinal);
@@ -22,6 +23,7 @@ internal sealed class SiteTable
     public SiteTable(uint moduleId) => _moduleId = moduleId;
 
     public int BlockSites { get; private set; }
+    public int ImpliedBlocks { get; private set; }
     public int CmpSites { get; private set; }
     public int SwitchSites { get; private set; }
 
@@ -55,6 +57,7 @@ internal sealed class SiteTable
         switch (kind)
         {
             case SiteKind.Block: BlockSites++; break;
+            case SiteKind.ImpliedBlock: ImpliedBlocks++; break;
             case SiteKind.Cmp: CmpSites++; break;
             case SiteKind.Switch: SwitchSites++; break;
         }
@@ -64,7 +67,10 @@ internal sealed class SiteTable
 
     public int Count => _sites.Count;
 
+    /// <summary>Records that block site <paramref name="implied"/> (pruned) ran whenever block site <paramref name="by"/> did.</summary>
+    public void AddImplication(int implied, int by) => _implications.Add(new PcMapImplication(implied, by));
+
     public PcMap ToMap(ModuleDefinition module, Guid inputMvid, TraceModes modes) =>
         new(_moduleId, module.Assembly?.Name.Name ?? module.Name, module.Name, inputMvid, module.Mvid,
-            modes.HasFlag(TraceModes.Pc), modes.HasFlag(TraceModes.Cmp), _documents, _methods, _sites);
+            modes.HasFlag(TraceModes.Pc), modes.HasFlag(TraceModes.Cmp), _documents, _methods, _sites, _implications);
 }

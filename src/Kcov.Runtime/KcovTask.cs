@@ -1,12 +1,12 @@
 namespace Kcov;
 
 /// <summary>
-/// kcov's fields of task_struct, one object per thread that ever touched a device.
-/// The trace path reads <see cref="Mode"/>, <see cref="Area"/>, <see cref="Size"/> and
-/// <see cref="CmpCapacity"/> through the single thread-static <see cref="Current"/>; only the
-/// owning thread writes them while it lives (kcov_start / kcov_stop run on it), so no barrier
-/// is needed between writer and trace path, but they are written in kcov's order anyway so
-/// that the mode is never on while the area is not yet set.
+/// kcov's fields of task_struct, one object per thread that ever touched a device. The trace path
+/// reads the task through its <see cref="State"/> block, found either through
+/// <see cref="Tracers.Sole"/> and the thread's identity, or through the thread-static
+/// <see cref="Current"/>. Only the owning thread writes the block's mode fields while it lives
+/// (kcov_start / kcov_stop run on it), in kcov's order, so that no mode is ever on while its area
+/// is not yet set.
 /// </summary>
 internal sealed unsafe class KcovTask
 {
@@ -15,17 +15,10 @@ internal sealed unsafe class KcovTask
     internal const int ModeInit = 1;
     internal const int ModeTracePc = 2;
     internal const int ModeTraceCmp = 3;
+    internal const int ModeUniquePc = 5;
 
-    /// <summary>The calling thread's task, or null if it never used kcov. Read by the trace path.</summary>
+    /// <summary>The calling thread's task, or null if it never used kcov. Read by the trace path when several tasks trace.</summary>
     [ThreadStatic] internal static KcovTask? Current;
-
-    /// <summary>
-    /// How many tasks have a trace mode on. The trace path reads it first, so that instrumented
-    /// code in a process where nothing traces pays one static load per block instead of a TLS
-    /// lookup. A thread's own Start makes the count non-zero before its mode is on, and only
-    /// its own Stop can take that back: a stale zero is never seen by a thread that traces.
-    /// </summary>
-    internal static int Tracing;
 
     /// <summary>Roots the thread-exit sentinel of this thread: see <see cref="ExitSentinel"/>.</summary>
     [ThreadStatic] private static ExitSentinel? t_sentinel;
@@ -33,8 +26,9 @@ internal sealed unsafe class KcovTask
     internal int Mode;
     internal ulong* Area;
     internal ulong Size;
-    /// <summary>How many whole comparison records fit: (Size-1)/4, or 0 for an area without room.</summary>
-    internal ulong CmpCapacity;
+
+    /// <summary>What the trace path reads: this task's modes, areas and thread identity. Never freed (see <see cref="KcovState"/>).</summary>
+    internal readonly KcovState* State = KcovState.Allocate();
 
     /// <summary>The device this thread is wired to (kcov_enable or a remote section), or null. Guarded by that device's lock.</summary>
     internal KcovDevice? Kcov;
@@ -63,16 +57,42 @@ internal sealed unsafe class KcovTask
         return task;
     }
 
-    /// <summary>kcov_start(), on the owning thread: cache the area in the task; the mode goes last.</summary>
-    internal void Start(ulong size, ulong* area, int mode, int sequence)
+    /// <summary>
+    /// kcov_start(), on the owning thread: cache the area in the task; the mode goes last. In
+    /// unique mode the first <paramref name="bitmapWords"/> words of the area are the bitmap and
+    /// the rest is the trace (KCOV_UNIQUE_ENABLE).
+    /// </summary>
+    internal void Start(ulong size, ulong* area, int mode, int sequence, ulong bitmapWords = 0)
     {
         if (Mode == ModeDisabled)
-            Interlocked.Increment(ref Tracing);
+        {
+            ThreadIdentity.Assign(State);
+            // Before the mode goes on: see Tracers.Sole.
+            Tracers.Add(this);
+        }
         Size = size;
-        CmpCapacity = size > 0 ? (size - 1) / KcovAbi.WordsPerCmp : 0;
         Area = area;
         Volatile.Write(ref Mode, mode);
         Sequence = sequence;
+        var s = State;
+        switch (mode)
+        {
+            case ModeTracePc:
+                s->Trace = area;
+                s->TraceSize = size;
+                break;
+            case ModeUniquePc:
+                s->Bitmap = area;
+                s->Trace = area + bitmapWords;
+                s->TraceSize = size - bitmapWords;
+                // Last: the bitmap is off until the trace is ready.
+                s->BitmapBits = bitmapWords * 64;
+                break;
+            case ModeTraceCmp:
+                s->Cmp = area;
+                s->CmpCapacity = size > 0 ? (size - 1) / KcovAbi.WordsPerCmp : 0;
+                break;
+        }
     }
 
     /// <summary>
@@ -83,10 +103,17 @@ internal sealed unsafe class KcovTask
     {
         if (Mode == ModeDisabled)
             return;
+        var s = State;
+        s->TraceSize = 0;
+        s->BitmapBits = 0;
+        s->CmpCapacity = 0;
+        s->Trace = KcovState.Empty;
+        s->Bitmap = KcovState.Empty;
+        s->Cmp = KcovState.Empty;
         Volatile.Write(ref Mode, ModeDisabled);
-        Interlocked.Decrement(ref Tracing);
+        // After the mode went off: see Tracers.Sole.
+        Tracers.Remove(this);
         Size = 0;
-        CmpCapacity = 0;
         Area = null;
     }
 

@@ -57,7 +57,7 @@ internal static class FuzzCommand
             try
             {
                 var result = AssemblyInstrumenter.Instrument(target, outputDir, options);
-                io.Error.WriteLine($"kcov: instrumented {Path.GetFileName(target)}: {result.Statistics.BlockSites} blocks, {result.Statistics.CmpSites} comparisons");
+                io.Error.WriteLine($"kcov: instrumented {Path.GetFileName(target)}: {result.Statistics.BlockSites} blocks{InstrumentCommand.Implied(result.Statistics)}, {result.Statistics.CmpSites} comparisons");
             }
             catch (InstrumentationException e)
             {
