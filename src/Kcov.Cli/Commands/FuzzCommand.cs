@@ -44,9 +44,14 @@ internal static class FuzzCommand
             throw new UserErrorException($"'{harness}' is not a harness .dll; build the harness and pass its .dll (e.g. bin/Release/net10.0/MyFuzzer.dll).");
         string harnessDir = Path.GetDirectoryName(Path.GetFullPath(harness))!;
         string outputDir = Path.GetFullPath(output ?? Path.Combine(harnessDir, "kcov-fuzz"));
+        var references = References(harness);
+        // An ordinary program would just run, uninstrumented, and exit 0 as if it had fuzzed.
+        if (!references.Contains("Kcov.Fuzzing"))
+            throw new UserErrorException($"'{harness}' is not a fuzz harness (it does not reference Kcov.Fuzzing); " +
+                "its Main must return Kcov.Fuzzing.Fuzzer.Run(args, target) (package Kcov.Fuzzing).");
         var targets = instrument.Length > 0
             ? instrument.Select(t => File.Exists(t) ? t : Path.Combine(harnessDir, t)).ToList()
-            : DefaultTargets(harness, harnessDir);
+            : DefaultTargets(references, harnessDir);
         if (targets.Count == 0)
             throw new UserErrorException($"'{harness}' references no assembly to instrument; name the code under test with --instrument Target.dll.");
         var options = new InstrumentationOptions { Trace = TraceModes.Pc | TraceModes.Cmp };
@@ -75,25 +80,28 @@ internal static class FuzzCommand
         return RunHarness(io, Path.Combine(outputDir, Path.GetFileName(harness)), fuzzerArgs);
     }
 
-    /// <summary>The assemblies the harness references that sit next to it and are neither Kcov's nor the framework's.</summary>
-    private static List<string> DefaultTargets(string harness, string harnessDir)
+    /// <summary>The names of the assemblies the harness references directly.</summary>
+    private static List<string> References(string harness)
     {
         try
         {
             using var pe = new PEReader(File.OpenRead(harness));
             var md = pe.GetMetadataReader();
-            return md.AssemblyReferences
-                .Select(r => md.GetString(md.GetAssemblyReference(r).Name))
-                .Where(name => !KcovAssemblies.Contains(name) && !FrameworkPrefixes.Any(prefix => name.StartsWith(prefix, StringComparison.Ordinal)))
-                .Select(name => Path.Combine(harnessDir, name + ".dll"))
-                .Where(File.Exists)
-                .ToList();
+            return [.. md.AssemblyReferences.Select(r => md.GetString(md.GetAssemblyReference(r).Name))];
         }
-        catch (BadImageFormatException e)
+        catch (Exception e) when (e is BadImageFormatException or InvalidOperationException)
         {
             throw new UserErrorException($"'{harness}' is not a .NET assembly ({e.Message}); pass the harness's .dll.", e);
         }
     }
+
+    /// <summary>The assemblies the harness references that sit next to it and are neither Kcov's nor the framework's.</summary>
+    private static List<string> DefaultTargets(List<string> references, string harnessDir) =>
+        references
+            .Where(name => !KcovAssemblies.Contains(name) && !FrameworkPrefixes.Any(prefix => name.StartsWith(prefix, StringComparison.Ordinal)))
+            .Select(name => Path.Combine(harnessDir, name + ".dll"))
+            .Where(File.Exists)
+            .ToList();
 
     private static int RunHarness(Streams io, string harness, string[] args)
     {
