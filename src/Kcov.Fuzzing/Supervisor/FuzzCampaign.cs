@@ -16,6 +16,10 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
 {
     private const int MaxDeathsBetweenInputs = 3;
 
+    /// <summary>libFuzzer's error for a campaign whose initial corpus covered nothing, with the fix.</summary>
+    internal const string NotInstrumented = "no interesting inputs were found. Is the code instrumented for coverage? " +
+        "Run the harness with `dotnet kcov fuzz Harness.dll`, or instrument its targets with `dotnet kcov instrument --trace pc,cmp`.";
+
     private StatusPrinter _status = null!;
     private Artifacts _artifacts = null!;
     private readonly HashSet<string> _known = [];
@@ -49,16 +53,26 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
         uint seed = options.Seed != 0 ? options.Seed : (uint)Random.Shared.Next(1, int.MaxValue);
         _status.Info($"Seed: {seed}");
         var seeds = CorpusDirectory.Load(corpusDirectories, 0, out _);
-        foreach (var dir in corpusDirectories)
-            _status.Info($"{(Directory.Exists(dir) ? Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Count() : 0)} files found in {dir}");
+        for (int i = 0; i < corpusDirectories.Count; i++)
+        {
+            string dir = corpusDirectories[i];
+            if (Directory.Exists(dir))
+                _status.Info($"{Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Count()} files found in {dir}");
+            else if (i == 0)
+            {
+                // New inputs go to the first directory, so it is made; a misspelt path must not go unnoticed.
+                Directory.CreateDirectory(dir);
+                _status.Info($"corpus directory '{dir}' did not exist; created it (new inputs are saved there)");
+            }
+            else
+                _status.Info($"corpus directory '{dir}' does not exist; no inputs read from it");
+        }
         int maxLen = options.MaxLen > 0 ? options.MaxLen : Math.Max(4096, seeds.Count == 0 ? 0 : seeds.Max(s => s.Length));
         if (options.MaxLen == 0)
             _status.Info($"-max_len is not provided; Kcov.Fuzzing will not generate inputs larger than {maxLen} bytes");
         foreach (var s in seeds)
             if (_known.Add(CorpusDirectory.Sha1(s)))
                 _corpus.Add(s);
-        if (corpusDirectories.Count > 0)
-            Directory.CreateDirectory(corpusDirectories[0]);
 
         using var pool = new ExecutorPool(options, options.ExecutorCount, maxLen, options.Runs, forwardOutput);
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; pool.RequestStop(); };
@@ -150,6 +164,10 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
                 break;
             case MessageKind.Inited:
                 _latest = m.Stats;
+                // libFuzzer's check: a target whose seeds reached no instrumented code is fuzzed blind
+                // (code that calls Kcov.Runtime but whose seeds covered nothing yet may still find some).
+                if (m.Stats.Cov == 0 && !InstrumentedCode.IsLoaded())
+                    throw new FuzzerUsageException(NotInstrumented);
                 if (e.Executor.Slot == 0 && _restartCount == 0)
                     _status.Line(m.Stats.Execs, "INITED", m.Stats, e.Executor.RssMb());
                 break;
