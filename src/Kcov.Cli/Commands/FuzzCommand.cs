@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
+using Kcov.Coverage;
 using Kcov.Instrumentation;
 
 namespace Kcov.Cli.Commands;
@@ -55,10 +56,19 @@ internal static class FuzzCommand
         if (targets.Count == 0)
             throw new UserErrorException($"'{harness}' references no assembly to instrument; name the code under test with --instrument Target.dll.");
         var options = new InstrumentationOptions { Trace = TraceModes.Pc | TraceModes.Cmp };
+        Directory.CreateDirectory(outputDir);
         foreach (string target in targets)
         {
             if (!File.Exists(target))
                 throw new UserErrorException($"'{target}' does not exist; --instrument takes an assembly next to the harness or a path.");
+            if (InstrumentedMap(target) is { } map)
+            {
+                // Kcov.MSBuild (or dotnet kcov instrument) already did it: run that build as it is.
+                foreach (string file in new[] { target, Path.ChangeExtension(target, ".pdb"), PcMap.PathFor(target) }.Where(File.Exists))
+                    AtomicFile.Copy(file, Path.Combine(outputDir, Path.GetFileName(file)));
+                io.Error.WriteLine($"kcov: {Path.GetFileName(target)} is already instrumented (trace {(map.TracePc ? "pc" : "")}{(map.TracePc && map.TraceCmp ? "," : "")}{(map.TraceCmp ? "cmp" : "")}): used as it is");
+                continue;
+            }
             try
             {
                 var result = AssemblyInstrumenter.Instrument(target, outputDir, options);
@@ -78,6 +88,25 @@ internal static class FuzzCommand
             throw new UserErrorException(e.Message, e);
         }
         return RunHarness(io, Path.Combine(outputDir, Path.GetFileName(harness)), fuzzerArgs);
+    }
+
+    /// <summary>The PC map beside <paramref name="assembly"/> when it describes exactly that (instrumented) build, else null.</summary>
+    private static PcMap? InstrumentedMap(string assembly)
+    {
+        string mapPath = PcMap.PathFor(assembly);
+        if (!File.Exists(mapPath))
+            return null;
+        try
+        {
+            var map = PcMap.Load(mapPath);
+            using var pe = new PEReader(File.OpenRead(assembly));
+            var md = pe.GetMetadataReader();
+            return md.GetGuid(md.GetModuleDefinition().Mvid) == map.OutputMvid ? map : null;
+        }
+        catch (Exception e) when (e is InvalidDataException or BadImageFormatException or InvalidOperationException or IOException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The names of the assemblies the harness references directly.</summary>
