@@ -56,13 +56,20 @@ public static class InProcessFuzzer
         public byte[]? CrashInput { get; private set; }
         public string? CrashReport { get; private set; }
 
-        public void NewInput(byte[] input, string reason, string mutations, FuzzStats stats)
+        private readonly HashSet<string> _saved = [];
+
+        public void NewInput(byte[] input, string reason, string mutations, FuzzStats stats, IReadOnlyList<byte[]> dropped)
         {
-            if (corpusDirectory is not null)
-            {
-                Directory.CreateDirectory(corpusDirectory);
+            if (corpusDirectory is null)
+                return;
+            Directory.CreateDirectory(corpusDirectory);
+            string sha1 = CorpusDirectory.Sha1(input);
+            if (!File.Exists(Path.Combine(corpusDirectory, sha1)) && _saved.Add(sha1))
                 CorpusDirectory.Save(corpusDirectory, input);
-            }
+            // -reduce_inputs=1: only files this run wrote, never a seed.
+            foreach (var old in dropped)
+                if (_saved.Remove(CorpusDirectory.Sha1(old)))
+                    File.Delete(Path.Combine(corpusDirectory, CorpusDirectory.Sha1(old)));
         }
 
         public void Crash(CrashReport report, byte[] input, long execs)

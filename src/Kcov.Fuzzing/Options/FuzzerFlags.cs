@@ -36,6 +36,8 @@ internal static class FuzzerFlags
         Int("cross_over", "1", "If 1, splice corpus inputs together (CrossOver).", (o, v) => o.CrossOver = v != 0, max: 1),
         Int("use_cmp", "1", "If 1, use comparison hints: re-run each new corpus input under KCOV_TRACE_CMP and substitute comparison operands.",
             (o, v) => o.UseCmp = v != 0, max: 1),
+        Int("reduce_inputs", "1", "If 1, an input this campaign saved is removed from the corpus directory once smaller inputs own all its features (seeds never are).",
+            (o, v) => o.ReduceInputs = v != 0, max: 1),
         Int("verbosity", "1", "0: quiet; 1: status lines; 2: also every corpus save.", (o, v) => o.Verbosity = (int)v, max: 9),
         Int("help", "0", "Print this help and exit.", (o, v) => o.Help = v != 0, max: 1),
         Int("auto_dict", "1", "If 1, use the string literals of the instrumented assemblies as dictionary tokens.",

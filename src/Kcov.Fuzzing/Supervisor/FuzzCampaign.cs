@@ -23,6 +23,8 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
     private StatusPrinter _status = null!;
     private Artifacts _artifacts = null!;
     private readonly HashSet<string> _known = [];
+    /// <summary>Corpus files this campaign wrote: the only ones -reduce_inputs=1 may remove (never a seed).</summary>
+    private readonly HashSet<string> _saved = [];
     private readonly HashSet<string> _poison = [];
     private readonly List<byte[]> _corpus = [];
     private readonly List<string> _finalStats = [];
@@ -149,10 +151,14 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
                     _newInputs++;
                     if (corpusDirectories.Count > 0)
                     {
+                        string sha1 = CorpusDirectory.Sha1(m.Input);
+                        if (!File.Exists(Path.Combine(corpusDirectories[0], sha1)))
+                            _saved.Add(sha1);
                         string path = CorpusDirectory.Save(corpusDirectories[0], m.Input);
                         if (options.Verbosity >= 2)
                             _status.Info($"saved {path}");
                     }
+                    Drop(m.Inputs);
                     if (options.ExecutorCount > 1)
                         pool.Broadcast(new Message { Kind = MessageKind.AddInput, Input = m.Input }, e.Executor);
                     _status.Line(m.Stats.Execs, m.Text, m.Stats, e.Executor.RssMb(),
@@ -179,6 +185,24 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
             case MessageKind.Done:
                 _latest = m.Stats;
                 break;
+        }
+    }
+
+    /// <summary>
+    /// -reduce_inputs=1: inputs a new one pushed out of the corpus (smaller inputs own all their features)
+    /// leave the corpus the executors restart with, and their files go if this campaign wrote them.
+    /// </summary>
+    private void Drop(List<byte[]> dropped)
+    {
+        foreach (var input in dropped)
+        {
+            string sha1 = CorpusDirectory.Sha1(input);
+            if (!options.ReduceInputs || !_saved.Remove(sha1))
+                continue;
+            _corpus.RemoveAll(c => c.AsSpan().SequenceEqual(input));
+            File.Delete(Path.Combine(corpusDirectories[0], sha1));
+            if (options.Verbosity >= 2)
+                _status.Info($"removed {sha1}: smaller inputs have all its features");
         }
     }
 
