@@ -17,6 +17,9 @@ internal static class Recorder
         return [.. Enumerable.Range(0, (int)w[0]).Select(i => (w[1 + 4 * i], w[2 + 4 * i], w[3 + 4 * i], w[4 + 4 * i]))];
     }
 
+    /// <summary>The trace-cmp area's words (count, then its 4-word slots) after <paramref name="action"/> ran.</summary>
+    public static ulong[] CmpWords(Action action, int words = 1 << 16) => Record(KcovMode.TraceCmp, action, words);
+
     /// <summary>kcov.rst's example: enable, reset the count, run, read, disable.</summary>
     private static ulong[] Record(KcovMode mode, Action action, int words)
     {
