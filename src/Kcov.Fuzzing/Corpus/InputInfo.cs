@@ -11,6 +11,12 @@ internal sealed class InputInfo(byte[] data)
     /// <summary>Position in the corpus list (for O(1) removal); -1 once removed.</summary>
     public int Index { get; set; } = -1;
 
-    /// <summary>Whether the comparison-hints pass has run on this input.</summary>
+    /// <summary>Whether the comparison-hints pass has run on this input (in this executor or, told by the supervisor, in an earlier one).</summary>
     public bool HintsDone { get; set; }
+
+    /// <summary>A hash of <see cref="Data"/> (FNV-1a), by which executor and supervisor name the input as a parent.</summary>
+    public ulong Hash { get; } = Mutation.CmpHints.Hash(data);
+
+    /// <summary>Some input derived from this one hung: its children run under the short timeout, and it is picked less.</summary>
+    public bool HangParent { get; set; }
 }

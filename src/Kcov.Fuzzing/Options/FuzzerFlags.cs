@@ -42,6 +42,8 @@ internal static class FuzzerFlags
             (o, v) => o.AutoDictionary = v != 0, max: 1, extension: true),
         Int("kcov_area_words", "1048576", "Size of the kcov area in 64-bit words; an input that runs more blocks overflows it (counted and reported).",
             (o, v) => o.AreaWords = (int)v, min: 1024, max: 1 << 28, extension: true),
+        Int("use_call_hooks", "1", "If 1, the comparison hints include the operands of string, span, string-keyed collection, enum and number comparisons (call-site hooks, docs/trace-cmp-data.md) and they feed the dictionary of compared values.",
+            (o, v) => o.UseCallHooks = v != 0, max: 1, extension: true),
         Int("max_hints", "2048", "At most this many comparison-hint candidates are tried per corpus input.", (o, v) => o.MaxHints = (int)v, extension: true),
     ];
 
