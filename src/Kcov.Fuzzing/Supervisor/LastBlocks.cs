@@ -18,6 +18,9 @@ internal sealed class LastBlocks(string mapDirectory)
     /// <summary>The last blocks shown come from this many of the last PCs.</summary>
     private const int Described = 256;
 
+    /// <summary>The turns of a loop its signature is taken from (enough for the branches inside it to show).</summary>
+    private const int LoopTurns = 8;
+
     /// <summary>At most this many methods name a loop.</summary>
     private const int LoopMethods = 3;
 
@@ -50,18 +53,30 @@ internal sealed class LastBlocks(string mapDirectory)
     }
 
     /// <summary>
-    /// The loop the trace ends in, as a signature: the methods its last blocks belong to, each with
-    /// the first line of its blocks there, in name order ("M1 (File.cs:12) &lt;- M2 (File.cs:40)").
-    /// Whichever iteration the input was stopped in, and whichever input got there, the same loop
-    /// gives the same text; two loops give two. Null when there is no trace.
+    /// The loop the trace ends in, as a signature: the blocks of its last few turns (after the 8th-last
+    /// occurrence of the last block), as the methods they belong to, each with the first line of its
+    /// blocks there, in name order ("M1 (File.cs:12) &lt;- M2 (File.cs:40)"). Whichever turn the input
+    /// was stopped in, and whichever input got there, the same loop gives the same text; two loops give
+    /// two. A trace whose last block does not repeat (the input blocks, or spins in code that is not
+    /// instrumented) is named by that last block. Null when there is no trace.
     /// </summary>
     public string? Loop(ulong[] pcs)
     {
         if (pcs.Length == 0)
             return null;
+        ulong last = pcs[^1];
+        int start = pcs.Length - 1, turns = 0;
+        for (int i = pcs.Length - 2; i >= 0 && turns < LoopTurns; i--)
+            if (pcs[i] == last)
+            {
+                start = i + 1;
+                turns++;
+            }
+        if (turns == 0)
+            start = pcs.Length - 1;
         var symbolizer = _symbolizer.Value;
         var methods = new SortedDictionary<string, (string? File, int Line, ulong Pc)>(StringComparer.Ordinal);
-        foreach (ulong pc in pcs.Distinct())
+        foreach (ulong pc in pcs[start..].Distinct())
         {
             string function;
             string? file = null;
