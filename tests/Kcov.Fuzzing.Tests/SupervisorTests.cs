@@ -18,10 +18,11 @@ public class SupervisorTests
         using var dir = new ScratchDirectory();
         foreach (var kind in new[] { "THRW", "THRD", "SOVF", "FAIL", "OOMX", "RSSX", "HANG", "fine" })
             dir.Write($"seeds/{kind}", kind);
-        var (exit, _, stderr) = InstrumentedSamples.Run(dir.Path, "crashkinds", "-runs=2000", "-seed=1", "-timeout=3",
+        var (exit, _, stderr) = InstrumentedSamples.Run(dir.Path, "crashkinds", "-runs=2000", "-seed=1", "-timeout=15",
             "-rss_limit_mb=512", "-artifact_prefix=art/", "-print_final_stats=1", "-auto_dict=0", "-use_call_hooks=0", "corpus", "seeds");
 
-        // -timeout=3: RSSX must cross -rss_limit_mb before it could count as a hang, even on a busy machine.
+        // -timeout=15: RSSX must cross -rss_limit_mb, and a stack overflow finish printing its stack, before
+        // either could count as a hang, even on a busy machine.
         Assert.Equal(77, exit); // -error_exitcode: a crash was found
         var artifacts = Directory.GetFiles(dir["art"]).ToDictionary(f => File.ReadAllText(f), Path.GetFileName);
         Assert.True(artifacts.Count == 7, $"artifacts: {string.Join(", ", artifacts.Keys)}\n{stderr}");
