@@ -17,6 +17,17 @@ internal sealed class InputInfo(byte[] data)
     /// <summary>A hash of <see cref="Data"/> (FNV-1a), by which executor and supervisor name the input as a parent.</summary>
     public ulong Hash { get; } = Mutation.CmpHints.Hash(data);
 
+    /// <summary>Entropic schedule: hits of its mutants on the campaign's rare features (null until one).</summary>
+    public Dictionary<uint, ushort>? RareHits { get; set; }
+
+    /// <summary>Entropic schedule: executions of mutants of this input.</summary>
+    public long ExecutedMutants { get; set; }
+
+    /// <summary>Entropic schedule: the last energy computed (-1: never), and whether it is out of date.</summary>
+    public double Energy { get; set; } = -1;
+
+    public bool EnergyStale { get; set; }
+
     /// <summary>Some input derived from this one hung: its children run under the short timeout, and it is picked less.</summary>
     public bool HangParent { get; set; }
 }

@@ -58,11 +58,12 @@ internal sealed class FuzzLoop
         _maxLen = maxLen;
         _buffer = new byte[maxLen];
         _lengthLimit = Math.Min(maxLen, 8);
+        Corpus = new InputCorpus { Entropic = options.Entropic ? new EntropicSchedule(Signal.FeatureBits) : null };
         _context = new MutationContext(_random, tokens, () => Corpus.Count == 0 ? null : Corpus.Pick(_random).Data);
         _dispatcher = new MutationDispatcher(_context, options.MutateDepth, options.CrossOver);
     }
 
-    public InputCorpus Corpus { get; } = new();
+    public InputCorpus Corpus { get; }
 
     /// <summary>Executions this loop ran.</summary>
     public long Execs { get; private set; }
@@ -102,7 +103,8 @@ internal sealed class FuzzLoop
     public void AddCompared(IEnumerable<byte[]> values) => _context.AddCompared(values);
 
     /// <summary>The counters for a status line; Execs is the campaign's total, as libFuzzer's #N.</summary>
-    public FuzzStats Stats => new(_gate.TotalExecs, Corpus.Seen.PcCount, Corpus.Seen.Count, Corpus.Count, Corpus.TotalBytes, _signal.Overflows, _lengthLimit);
+    public FuzzStats Stats => new(_gate.TotalExecs, Corpus.Seen.PcCount, Corpus.Seen.Count, Corpus.Count, Corpus.TotalBytes, _signal.Overflows, _lengthLimit,
+        Corpus.Seen.EdgeCount);
 
     /// <summary>
     /// Runs the initial corpus (smallest first), or one empty input if there is none. <paramref name="hintsDone"/>,
@@ -182,6 +184,13 @@ internal sealed class FuzzLoop
         _gate.End();
         var features = _signal.Collect(_runner.Area);
         Execs++;
+        Corpus.Entropic?.Observe(features, parent);
+        if (_options.UseValueProfile && error is null)
+        {
+            features = WithValueProfile(features, input, out bool ran);
+            if (!ran)
+                return false;
+        }
         long total = _gate.TotalExecs;
         if ((total & (total - 1)) == 0 && total > 1)
             _reporter.Pulse(Stats);
@@ -243,6 +252,41 @@ internal sealed class FuzzLoop
             if (!Execute(candidate, InputOrigin.CmpHint, out _, info))
                 return false;
         return true;
+    }
+
+    private uint[] _combined = new uint[1 << 12];
+
+    /// <summary>
+    /// -use_value_profile=1: kcov has one trace mode per run, so the input runs once more under
+    /// KCOV_TRACE_CMP (an execution of the campaign like any other) and its comparisons' closeness
+    /// joins its features.
+    /// </summary>
+    private ReadOnlySpan<uint> WithValueProfile(ReadOnlySpan<uint> features, ReadOnlySpan<byte> input, out bool ran)
+    {
+        int n = features.Length;
+        if (_combined.Length < n)
+            _combined = new uint[n * 2];
+        features.CopyTo(_combined);
+        ran = _gate.TryBegin(input, KcovMode.TraceCmp);
+        if (!ran)
+            return _combined.AsSpan(0, n);
+        _runner.SetMode(KcovMode.TraceCmp);
+        try
+        {
+            _runner.Run(input);
+        }
+        finally
+        {
+            _gate.End();
+            _runner.SetMode(KcovMode.TracePc);
+        }
+        Execs++;
+        var values = _signal.CollectValues(_runner.Area);
+        if (_combined.Length < n + values.Count)
+            Array.Resize(ref _combined, (n + values.Count) * 2);
+        for (int i = 0; i < values.Count; i++)
+            _combined[n + i] = values[i];
+        return _combined.AsSpan(0, n + values.Count);
     }
 
     private bool DrainIncoming()

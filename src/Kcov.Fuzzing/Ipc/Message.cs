@@ -47,6 +47,7 @@ internal sealed class Message
         w.Write(Stats.CorpusBytes);
         w.Write(Stats.Overflows);
         w.Write(Stats.LengthLimit);
+        w.Write(Stats.Edges);
     }
 
     public static Message Read(BinaryReader r)
@@ -68,7 +69,7 @@ internal sealed class Message
         var tokens = ReadList(r);
         var flags = ReadBytes(r);
         var hangs = ReadList(r);
-        var stats = new FuzzStats(r.ReadInt64(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadInt64(), r.ReadInt64(), r.ReadInt32());
+        var stats = new FuzzStats(r.ReadInt64(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt32());
         return new Message { Kind = kind, Numbers = numbers, Text = text, Detail = detail, Input = input, Inputs = inputs, Features = features, Tokens = tokens, Flags = flags, Hangs = hangs, Stats = stats };
     }
 

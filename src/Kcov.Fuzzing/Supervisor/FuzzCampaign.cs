@@ -270,6 +270,10 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
         Stat("timeouts", _artifacts.Timeouts);
         Stat("ooms", _artifacts.Ooms);
         Stat("kcov_area_overflows", TotalOverflows);
+        Stat("blocks", _latest.Cov);
+        Stat("edges", _latest.Edges);
+        Stat("features", _latest.Features);
+        Stat("corpus_size", _latest.CorpusCount);
         Stat("hangs", _hangs);
         Stat("hangs_cut_early", _hangsCutEarly);
         Stat("repeated_findings", _repeated);
