@@ -17,8 +17,9 @@ namespace Kcov;
 /// 4-word record with the <see cref="KcovAbi.CmpData"/> type bit, followed by the operands' bytes
 /// (docs/trace-cmp-data.md). Integer records are unchanged. Outside trace-cmp mode a hook costs the
 /// process-wide "does anything trace?" check of <see cref="Trace"/>. The hooks never throw on their
-/// own; they allocate nothing, except the non-generic <c>Enum.Parse(Type, ...)</c> hook in trace-cmp
-/// mode (the names of an enum type known only at run time).
+/// own; they allocate nothing, except an enum type's names, read once per type by the generic enum
+/// hooks (in a process where some thread traces) and on every trace-cmp call of the non-generic
+/// <c>Enum.Parse(Type, ...)</c> hook (an enum type known only at run time).
 /// </para>
 /// </summary>
 public static unsafe class TraceCalls

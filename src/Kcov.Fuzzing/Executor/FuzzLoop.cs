@@ -74,12 +74,6 @@ internal sealed class FuzzLoop
     /// <summary>Hashes of corpus inputs some of whose children hung (from the supervisor, while we run).</summary>
     public ConcurrentQueue<ulong> IncomingHangParents { get; } = new();
 
-    /// <summary>Known hanging inputs this loop did not run again.</summary>
-    public long SkippedHangs { get; private set; }
-
-    /// <summary>Test seam: called when the hint search of a corpus input starts (the slot is idle then).</summary>
-    internal Action? HintSearchStarting { get; set; }
-
     /// <summary>The length limit (-len_control) of the campaign so far: the supervisor keeps it across restarts.</summary>
     public void ResumeLengthLimit(int limit) => _lengthLimit = Math.Clamp(limit, _lengthLimit, _maxLen);
 
@@ -174,10 +168,7 @@ internal sealed class FuzzLoop
     {
         added = null;
         if (_knownHangLengths.Contains(input.Length) && _knownHangs.Contains((input.Length, CmpHints.Hash(input))))
-        {
-            SkippedHangs++;
             return !_gate.StopRequested;
-        }
         if (!_gate.TryBegin(input, KcovMode.TracePc, parent?.Hash ?? 0, parent?.HangParent ?? false))
             return false;
         var error = _runner.Run(input);
@@ -242,7 +233,6 @@ internal sealed class FuzzLoop
         }
         Execs++;
         // The search runs with the slot idle: however long it takes, it is not the input's run.
-        HintSearchStarting?.Invoke();
         var compared = new List<byte[]>();
         var candidates = CmpHints.Candidates(_runner.Area, info.Data, _options.MaxHints, compared);
         var learned = _context.AddCompared(compared);
