@@ -24,6 +24,10 @@ internal sealed class InputCorpus
 
     /// <summary>The inputs the last <see cref="Offer"/> pushed out: every feature they owned has a smaller owner now.</summary>
     public List<byte[]> Dropped { get; } = [];
+    /// <summary>The entropic power schedule (-entropic=1), or null for the plain pick.</summary>
+    public EntropicSchedule? Entropic { get; init; }
+
+    private bool _changed;
 
     /// <summary>What an offered input did to the corpus.</summary>
     public enum Outcome { None, New, Reduce }
@@ -49,6 +53,7 @@ internal sealed class InputCorpus
         {
             if (Seen.Add(f))
             {
+                Entropic?.AddRare(f, _inputs);
                 _owners[f] = info;
                 info.OwnedFeatures++;
             }
@@ -64,12 +69,22 @@ internal sealed class InputCorpus
         _inputs.Add(info);
         TotalBytes += info.Data.Length;
         _largest = Math.Max(_largest, info.Data.Length);
+        _changed = true;
         return info;
     }
 
-    /// <summary>Picks an input to mutate: the better of two at random (more owned features, then smaller).</summary>
+    /// <summary>
+    /// Picks an input to mutate: by the entropic schedule if on, else the better of two at random
+    /// (more owned features, then smaller).
+    /// </summary>
     public InputInfo Pick(Random random)
     {
+        if (Entropic is not null)
+        {
+            var picked = Entropic.Pick(_inputs, random, _changed);
+            _changed = false;
+            return picked;
+        }
         var a = _inputs[random.Next(_inputs.Count)];
         var b = _inputs[random.Next(_inputs.Count)];
         if (a.OwnedFeatures != b.OwnedFeatures)
@@ -87,5 +102,6 @@ internal sealed class InputCorpus
         info.Index = -1;
         TotalBytes -= info.Data.Length;
         Dropped.Add(info.Data);
+        _changed = true;
     }
 }
