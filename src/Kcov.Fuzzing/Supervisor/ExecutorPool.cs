@@ -70,47 +70,12 @@ internal sealed class ExecutorPool : IDisposable
     /// <summary>Signatures of the hangs found so far: an input caught in one of their loops is cut early.</summary>
     public HashSet<string> KnownHangs { get; } = [];
 
-    /// <summary>
-    /// Starts an executor in <paramref name="slot"/> (the standby if one is ready), waits for its Hello,
-    /// and sends it <paramref name="start"/>.
-    /// </summary>
+    /// <summary>Starts an executor in <paramref name="slot"/>, waits for its Hello, and sends it <paramref name="start"/>.</summary>
     public ExecutorProcess Start(int slot, Message start)
     {
         if (!_startedSlots.Add(slot))
             Restarts++;
         Block.ResetSlot(slot);
-        var executor = _standby is { } ready && ready.Slot == slot && !ready.Process.HasExited ? ready : null;
-        if (executor is null && _standby is not null)
-            DiscardStandby();
-        _standby = null;
-        executor ??= Spawn(slot);
-        executor.Channel = Accept(executor);
-        var hello = executor.Channel.Receive();
-        if (hello?.Kind != MessageKind.Hello || hello.Numbers[0] != slot)
-            throw new FuzzerUsageException("the executor did not say hello; is the harness calling Kcov.Fuzzing.Fuzzer.Run(args, target) from Main?");
-        executor.AreaName = hello.Text;
-        executor.Channel.Send(start);
-        _live.Add(executor);
-        new Thread(() => ReadMessages(executor)) { IsBackground = true, Name = $"kcov-fuzz-executor-{slot}" }.Start();
-        return executor;
-    }
-
-    /// <summary>
-    /// Starts the next executor of a one-executor campaign ahead of need: it starts the runtime and
-    /// connects while the current one fuzzes, and waits for its Start. A restart after a hang or a
-    /// crash then costs the corpus replay, not a process start (seconds on a loaded machine). With
-    /// several slots the connections of standbys could not be told apart before their Hello: none.
-    /// </summary>
-    public void PrepareStandby(int slot)
-    {
-        if (_standby is null && _startedSlots.Count == 1)
-            _standby = Spawn(slot);
-    }
-
-    private ExecutorProcess? _standby;
-
-    private ExecutorProcess Spawn(int slot)
-    {
         var process = new Process { StartInfo = ExecutorStartInfo(slot), EnableRaisingEvents = true };
         var executor = new ExecutorProcess(slot, process);
         process.OutputDataReceived += (_, e) =>
@@ -129,20 +94,15 @@ internal sealed class ExecutorPool : IDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        executor.Channel = Accept(executor);
+        var hello = executor.Channel.Receive();
+        if (hello?.Kind != MessageKind.Hello || hello.Numbers[0] != slot)
+            throw new FuzzerUsageException("the executor did not say hello; is the harness calling Kcov.Fuzzing.Fuzzer.Run(args, target) from Main?");
+        executor.AreaName = hello.Text;
+        executor.Channel.Send(start);
+        _live.Add(executor);
+        new Thread(() => ReadMessages(executor)) { IsBackground = true, Name = $"kcov-fuzz-executor-{slot}" }.Start();
         return executor;
-    }
-
-    /// <summary>Ends a standby that died or is not needed, and drops a connection it may have left waiting.</summary>
-    private void DiscardStandby()
-    {
-        var standby = _standby!;
-        _standby = null;
-        standby.Kill(KillReason.Stop);
-        standby.Process.WaitForExit();
-        while (_listener.Poll(0, SelectMode.SelectRead))
-            _listener.Accept().Dispose();
-        standby.CleanUpSharedMemory();
-        standby.Dispose();
     }
 
     /// <summary>
@@ -305,8 +265,6 @@ internal sealed class ExecutorPool : IDisposable
 
     public void Dispose()
     {
-        if (_standby is not null)
-            DiscardStandby();
         foreach (var e in _live)
         {
             e.Kill(KillReason.Stop);

@@ -104,8 +104,6 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
                         _restartCount++;
                         pool.Start(e.Executor.Slot, StartMessage(seed, e.Executor.Slot, maxLen));
                         _status.Info($"executor {e.Executor.Slot} restarted after {Why(e.Executor.Killed, e.Death)} (restart {pool.Restarts})");
-                        // Where one executor died, another may: the next one starts now, while this one fuzzes.
-                        pool.PrepareStandby(e.Executor.Slot);
                     }
                 }
             }
