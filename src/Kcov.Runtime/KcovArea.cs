@@ -21,7 +21,7 @@ namespace Kcov;
 public sealed unsafe class KcovArea : IDisposable
 {
     /// <summary>What the shared memory of an area is called (the memfd name, or the fallback file's prefix).</summary>
-    private const string Kind = "kcov-area";
+    internal const string Kind = "kcov-area";
 
     private readonly MemoryMappedFile _file;
     private readonly MemoryMappedViewAccessor _view;

@@ -34,8 +34,13 @@ internal static class PrivateShm
             UseShellExecute = false,
             WorkingDirectory = inner.WorkingDirectory,
         };
+        // After the command, wait (30 s at most) until this shell is the last process in the namespace:
+        // what the command started (a fuzzer's executors) may outlive it, and must end before the listing.
+        const string WaitForOthers =
+            "i=0; while [ $i -lt 600 ]; do n=0; for p in /proc/[0-9]*; do [ \"$p/ns/mnt\" -ef /proc/$$/ns/mnt ] && n=$((n+1)); done; " +
+            "[ $n -le 1 ] && break; i=$((i+1)); sleep 0.05; done; ";
         foreach (var a in new[] { "-Urm", "sh", "-c",
-            $"mount -t tmpfs -o size={(full ? "4k" : "64m")} tmpfs /dev/shm || exit 125; {fill}\"$@\"; status=$?; echo '{Marker}'; ls -A /dev/shm; exit $status",
+            $"mount -t tmpfs -o size={(full ? "4k" : "64m")} tmpfs /dev/shm || exit 125; {fill}\"$@\"; status=$?; {WaitForOthers}echo '{Marker}'; ls -A /dev/shm; exit $status",
             "sh", inner.FileName })
             outer.ArgumentList.Add(a);
         foreach (var a in inner.ArgumentList)

@@ -120,14 +120,16 @@ internal sealed class FuzzLoop
             return false;
         var error = _runner.Run(input);
         var features = _signal.Collect(_runner.Area);
-        _gate.End();
+        string? overwritten = _gate.End();
         Execs++;
         long total = _gate.TotalExecs;
         if ((total & (total - 1)) == 0 && total > 1)
             _reporter.Pulse(Stats);
-        if (error is not null)
+        if (error is not null || overwritten is not null)
         {
-            ReportCrash(error, input);
+            ReportCrash(error is not null ? CrashReport.FromException(error) : CrashReport.ControlBlockOverwritten(overwritten!), input);
+            if (error is OutOfMemoryException)
+                GC.Collect();
             return true;
         }
         var info = Corpus.Offer(input, features, out var outcome);
@@ -199,11 +201,8 @@ internal sealed class FuzzLoop
         _lastProgress = Execs;
     }
 
-    private void ReportCrash(Exception error, ReadOnlySpan<byte> input)
+    private void ReportCrash(CrashReport report, ReadOnlySpan<byte> input)
     {
-        var report = CrashReport.FromException(error);
-        if (error is OutOfMemoryException)
-            GC.Collect();
         if (_reportedSignatures.Add(report.Signature))
             _reporter.Crash(report, input.ToArray(), _gate.TotalExecs);
     }

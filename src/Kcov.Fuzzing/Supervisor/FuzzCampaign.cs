@@ -83,7 +83,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
                     if (deathsBetweenInputs >= MaxDeathsBetweenInputs)
                         throw new FuzzerUsageException($"the executor keeps dying outside of any input ({e.Death.Title}); the harness itself fails, run it on one input file to see why");
                     OnDeath(e, pool.Block.TotalExecs);
-                    if (!pool.Block.StopRequested && (options.Runs < 0 || pool.Block.TotalExecs < options.Runs))
+                    if (!pool.StopRequested && (options.Runs < 0 || pool.Block.TotalExecs < options.Runs))
                     {
                         _restartCount++;
                         pool.Start(e.Executor.Slot, StartMessage(seed, e.Executor.Slot, maxLen));
