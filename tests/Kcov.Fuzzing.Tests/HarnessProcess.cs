@@ -60,7 +60,11 @@ internal sealed class HarnessProcess : IDisposable
     /// Starts <c>dotnet <paramref name="dll"/> args...</c>; with <paramref name="privateShm"/>, in a /dev/shm of
     /// its own (see <see cref="PrivateShm"/>), listed on stdout when it and everything it started have ended.
     /// </summary>
-    public static HarnessProcess Start(string workDir, string dll, string[] args, bool privateShm = false, IDictionary<string, string>? environment = null)
+    public static HarnessProcess Start(string workDir, string dll, string[] args, bool privateShm = false, IDictionary<string, string>? environment = null) =>
+        Start(workDir, dll, args, privateShm ? info => PrivateShm.Wrap(info) : null, environment);
+
+    /// <summary>Starts the harness as <paramref name="wrap"/> wraps it (a <see cref="PrivateShm"/> wrapper), or alone.</summary>
+    public static HarnessProcess Start(string workDir, string dll, string[] args, Func<ProcessStartInfo, ProcessStartInfo>? wrap, IDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -74,8 +78,8 @@ internal sealed class HarnessProcess : IDisposable
             info.ArgumentList.Add(a);
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
             info.Environment[key] = value;
-        var process = new Process { StartInfo = privateShm ? PrivateShm.Wrap(info) : info };
-        var harness = new HarnessProcess(process) { _wrapped = privateShm, _dll = dll };
+        var process = new Process { StartInfo = wrap is null ? info : wrap(info) };
+        var harness = new HarnessProcess(process) { _wrapped = wrap is not null, _dll = dll };
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (harness._lock) harness._stdout.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) =>
         {

@@ -21,8 +21,18 @@ internal static class PrivateShm
     /// <paramref name="inner"/>, run inside the namespace by a shell that then lists /dev/shm and
     /// exits with the command's code. <paramref name="full"/>: /dev/shm has no free byte.
     /// </summary>
-    public static ProcessStartInfo Wrap(ProcessStartInfo inner, bool full = false)
+    public static ProcessStartInfo Wrap(ProcessStartInfo inner, bool full = false) => Wrap(inner, full, [], "");
+
+    /// <summary>
+    /// <see cref="Wrap(ProcessStartInfo, bool)"/>, and each of <paramref name="smallDirectories"/> (relative to the
+    /// working directory) a tmpfs of its own with only <c>FreeKb</c> KiB free, which the real file system errors
+    /// (ENOSPC) come from; <paramref name="after"/> is shell run in the namespace when the command has ended
+    /// (what it prints lands before the listing), to look at those directories, which nothing outside sees.
+    /// </summary>
+    public static ProcessStartInfo Wrap(ProcessStartInfo inner, bool full, (string Directory, int FreeKb)[] smallDirectories, string after)
     {
+        string mounts = string.Concat(smallDirectories.Select(d =>
+            $"mkdir -p '{d.Directory}' && mount -t tmpfs -o size={d.FreeKb + 16}k tmpfs '{d.Directory}' && head -c {16 << 10} /dev/zero > '{d.Directory}/.{Filler}' || exit 125; "));
         if (!File.Exists("/usr/bin/unshare"))
             throw new InvalidOperationException("these tests need util-linux's unshare (apt-get install util-linux) and user namespaces");
         string fill = full ? $"head -c 1048576 /dev/zero > /dev/shm/{Filler} 2>/dev/null; " : "";
@@ -40,7 +50,7 @@ internal static class PrivateShm
             "i=0; while [ $i -lt 600 ]; do n=0; for p in /proc/[0-9]*; do [ \"$p/ns/mnt\" -ef /proc/$$/ns/mnt ] && n=$((n+1)); done; " +
             "[ $n -le 1 ] && break; i=$((i+1)); sleep 0.05; done; ";
         foreach (var a in new[] { "-Urm", "sh", "-c",
-            $"mount -t tmpfs -o size={(full ? "4k" : "64m")} tmpfs /dev/shm || exit 125; {fill}\"$@\"; status=$?; {WaitForOthers}echo '{Marker}'; ls -A /dev/shm; exit $status",
+            $"mount -t tmpfs -o size={(full ? "4k" : "64m")} tmpfs /dev/shm || exit 125; {fill}{mounts}\"$@\"; status=$?; {WaitForOthers}{after}echo '{Marker}'; ls -A /dev/shm; exit $status",
             "sh", inner.FileName })
             outer.ArgumentList.Add(a);
         foreach (var a in inner.ArgumentList)

@@ -56,6 +56,7 @@ internal sealed class TargetRunner : IDisposable
     {
         // Reset from the tail of the previous run, as the kcov.rst example does.
         Volatile.Write(ref _area.Words[0], 0);
+        FaultInjection.At("input");
         try
         {
             _target.Invoke(input);

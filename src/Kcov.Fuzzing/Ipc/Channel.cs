@@ -69,7 +69,17 @@ internal sealed class Channel : IDisposable
         byte[] bytes = buffer.GetBuffer();
         BitConverter.TryWriteBytes(bytes.AsSpan(0, 4), (int)buffer.Length - 4);
         lock (_sendLock)
+        {
+            string point = $"send-{message.Kind}";
+            if (FaultInjection.Hit(point))
+            {
+                // A message cut in the middle, as a process killed while sending leaves it.
+                _stream.Write(bytes, 0, (int)buffer.Length / 2);
+                _stream.Flush();
+                FaultInjection.Act(point);
+            }
             _stream.Write(bytes, 0, (int)buffer.Length);
+        }
     }
 
     /// <summary>The next message, or null when the other side closed the connection (or died, perhaps mid-message).</summary>
