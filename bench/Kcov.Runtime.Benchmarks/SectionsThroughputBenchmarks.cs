@@ -9,6 +9,8 @@ namespace Kcov.Benchmarks;
 /// itself shares on the await path, which is what this measures (issue 12: a process-wide lock
 /// there serializes all sections). Compare the two rows of one run.
 /// <code>dotnet run -c Release --project bench/Kcov.Runtime.Benchmarks -- --filter '*SectionsThroughput*'</code>
+/// On a shared, busy machine, <see cref="Interleaved"/> gives steadier ratios: the two alternate, round by round.
+/// <code>dotnet run -c Release --project bench/Kcov.Runtime.Benchmarks -- sections-throughput</code>
 /// </summary>
 [MinColumn, MedianColumn]
 public class SectionsThroughputBenchmarks
@@ -68,6 +70,47 @@ public class SectionsThroughputBenchmarks
 
     [Benchmark(OperationsPerInvoke = Flows * Awaits)]
     public Task Sections() => Task.WhenAll(_devices.Select(d => Task.Run(() => Flow(d.Area, d.Handle))));
+
+    /// <summary>
+    /// Both benchmarks alternately, <paramref name="rounds"/> rounds of <paramref name="batches"/> invocations each
+    /// after a warm-up; prints ns per await (min and median over rounds) and the ratio of the medians.
+    /// </summary>
+    public static void Interleaved(int rounds = 21, int batches = 20)
+    {
+        var bench = new SectionsThroughputBenchmarks();
+        bench.Setup();
+        try
+        {
+            var plain = new List<double>();
+            var sections = new List<double>();
+            double Measure(Func<Task> run)
+            {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                for (int i = 0; i < batches; i++)
+                    run().GetAwaiter().GetResult();
+                return clock.Elapsed.TotalNanoseconds / (batches * Flows * Awaits);
+            }
+            for (int warm = 0; warm < 3; warm++)
+            {
+                Measure(bench.NoSections);
+                Measure(bench.Sections);
+            }
+            for (int round = 0; round < rounds; round++)
+            {
+                plain.Add(Measure(bench.NoSections));
+                sections.Add(Measure(bench.Sections));
+            }
+            double Median(List<double> xs) => xs.Order().ElementAt(xs.Count / 2);
+            Console.WriteLine($"ns per await, {Flows} flows x {Awaits} awaits, {rounds} rounds, {Environment.ProcessorCount} cores");
+            Console.WriteLine($"  no sections: min {plain.Min():F0}  median {Median(plain):F0}");
+            Console.WriteLine($"  sections:    min {sections.Min():F0}  median {Median(sections):F0}");
+            Console.WriteLine($"  ratio sections/no sections: min {sections.Min() / plain.Min():F2}  median {Median(sections) / Median(plain):F2}");
+        }
+        finally
+        {
+            bench.Cleanup();
+        }
+    }
 
     private static async Task Flow(KcovArea area, ulong handle)
     {
