@@ -173,32 +173,6 @@ public unsafe class RemoteSectionTests
         Assert.Equal(1, RemoteAreaPool.Pooled(otherSize));
     }
 
-    /// <summary>A thread-pool thread keeps its last area as a spare: the next part on it takes it back without the shared pool (and its lock).</summary>
-    [Fact]
-    public async Task AThreadPoolThreadReusesItsSpareAreaWithoutTheSharedPool()
-    {
-        ulong usb = Handles.Usb();
-        uint size = Handles.UniqueAreaSize();
-        using var remote = new RemoteDevice(64, KcovMode.TracePc, size, [usb]);
-        var (first, second, pooledBetween) = await Task.Run(() =>
-        {
-            Assert.True(Thread.CurrentThread.IsThreadPoolThread);
-            Remote.Start(usb);
-            nint a = (nint)KcovTask.Current!.Area;
-            Trace.Pc(0x1);
-            Remote.Stop();
-            int pooled = RemoteAreaPool.Pooled(size);
-            Remote.Start(usb);
-            nint b = (nint)KcovTask.Current!.Area;
-            Trace.Pc(0x2);
-            Remote.Stop();
-            return (a, b, pooled);
-        });
-        Assert.Equal(first, second);
-        Assert.Equal(0, pooledBetween);
-        Assert.Equal([0x1UL, 0x2], remote.Entries());
-    }
-
     [Fact]
     public void TwoSectionsAtOnceUseTwoAreas()
     {
