@@ -11,7 +11,8 @@ namespace Kcov;
 /// Every await inside a section ends a part on one thread and starts one on another (or the
 /// same): two pool operations. So that sections on the thread pool do not all serialize on the
 /// one process-wide lock, a thread-pool thread keeps the last area it returned as its spare and
-/// takes it back first, without the lock; the shared pool is for the rest. A pool thread that
+/// takes it back first, without the lock; the shared pool is for the rest (and for a spare that
+/// a newer area displaces). A pool thread that
 /// ends hands its spare back (its finalizer). Other threads use the shared pool only: a thread
 /// made for one job would keep its spare until its end.
 /// </para>
@@ -48,20 +49,23 @@ internal static unsafe class RemoteAreaPool
         return area;
     }
 
-    /// <summary>Returns an area to the pool: to this thread's spare if it is a free thread-pool thread's, else to the shared pool.</summary>
+    /// <summary>
+    /// Returns an area to the pool: on a thread-pool thread it becomes the thread's spare (an older
+    /// spare goes to the shared pool: the newest is the likeliest to be asked for next), elsewhere
+    /// it goes to the shared pool.
+    /// </summary>
     internal static void Put(ulong* area, uint words)
     {
-        if (Thread.CurrentThread.IsThreadPoolThread)
+        if (!Thread.CurrentThread.IsThreadPoolThread)
         {
-            var spare = t_spare ??= new Spare();
-            if (spare.Area is null)
-            {
-                spare.Words = words;
-                spare.Area = area;
-                return;
-            }
+            PutShared(area, words);
+            return;
         }
-        PutShared(area, words);
+        var spare = t_spare ??= new Spare();
+        if (spare.Area is not null)
+            PutShared(spare.Area, spare.Words);
+        spare.Words = words;
+        spare.Area = area;
     }
 
     private static void PutShared(ulong* area, uint words)
