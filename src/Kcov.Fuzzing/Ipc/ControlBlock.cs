@@ -51,7 +51,8 @@ internal sealed unsafe class ControlBlock : IDisposable
         long bytes = HeaderSize + (long)slots * _slotSize;
         if (stream.Length < bytes)
             throw new InvalidDataException($"'{path}' is {stream.Length} bytes, too short for a control block of {slots} slots of {maxLen} bytes");
-        _file = MemoryMappedFile.CreateFromFile(stream, null, bytes, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: false);
+        // Capacity 0: the whole file, which may be longer than the header says (never shorter: checked above).
+        _file = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: false);
         _view = _file.CreateViewAccessor(0, bytes, MemoryMappedFileAccess.ReadWrite);
         byte* p = null;
         _view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
