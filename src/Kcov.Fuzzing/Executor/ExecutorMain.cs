@@ -35,6 +35,13 @@ internal static class ExecutorMain
         var tokens = options.DictionaryPath.Length > 0 ? TokenDictionary.Parse(options.DictionaryPath) : [];
         // block.MaxLen: read once at open, before the target ran, so the target cannot change it.
         var loop = new FuzzLoop(options, runner, gate, reporter, seed, block.MaxLen, tokens);
+        // The campaign's state, kept by the supervisor across executor restarts.
+        if (start.Numbers.Length > 4)
+            loop.ResumeLengthLimit((int)start.Numbers[4]);
+        foreach (var hang in start.Hangs)
+            loop.AddKnownHang(hang);
+        loop.AddCompared(start.Tokens);
+        Kcov.TraceCalls.Enabled = options.UseCallHooks;
 
         // The supervisor's later messages; its death (EOF) ends this process: nobody would
         // save what it finds. `finished` tells that EOF apart from our own closing.
@@ -44,6 +51,8 @@ internal static class ExecutorMain
             while (channel.Receive() is { } m)
                 if (m.Kind == MessageKind.AddInput)
                     loop.Incoming.Enqueue(m.Input);
+                else if (m.Kind == MessageKind.HangParent)
+                    loop.IncomingHangParents.Enqueue((ulong)m.Numbers[0]);
             if (Volatile.Read(ref finished))
                 return;
             // The supervisor died: nobody would save what we find. Nothing to clean up (memfds, an
@@ -55,7 +64,11 @@ internal static class ExecutorMain
         switch (mode)
         {
             case ExecutorMode.Fuzz:
-                if (loop.RunSeeds(start.Inputs))
+                for (int i = 0; i < start.Inputs.Count && i < start.Flags.Length; i++)
+                    if ((start.Flags[i] & 2) != 0)
+                        loop.AddHangParent(Mutation.CmpHints.Hash(start.Inputs[i]));
+                if (loop.RunSeeds(start.Inputs, [.. start.Flags.Select(f => (f & 1) != 0)])
+                    && (start.Input.Length == 0 || loop.Execute(start.Input, InputOrigin.Mutation)))
                     loop.Fuzz();
                 break;
             case ExecutorMode.Merge:
@@ -65,7 +78,7 @@ internal static class ExecutorMain
                 new CrashMinimizer(runner, gate, new Random(seed)).Minimize(start.Input, start.Text,
                     (best, report) => channel.Send(new Message
                     {
-                        Kind = MessageKind.MinimizeBest, Input = best, Text = report.Render(best), Detail = report.Signature,
+                        Kind = MessageKind.MinimizeBest, Input = best, Text = report.Render(best), Detail = report.DedupKey,
                     }));
                 break;
         }

@@ -14,6 +14,12 @@ internal sealed class Message
     public byte[] Input { get; init; } = [];
     public List<byte[]> Inputs { get; init; } = [];
     public uint[] Features { get; init; } = [];
+    /// <summary>Compared values (the campaign's dictionary), or known hanging inputs: see <see cref="MessageKind"/>.</summary>
+    public List<byte[]> Tokens { get; init; } = [];
+    /// <summary>One byte per input of <see cref="Inputs"/> (Start: bit 0 = its hints are done, bit 1 = some of its children hung).</summary>
+    public byte[] Flags { get; init; } = [];
+    /// <summary>Start: inputs known to hang, which the executor must never run.</summary>
+    public List<byte[]> Hangs { get; init; } = [];
     public FuzzStats Stats { get; init; }
 
     public void Write(BinaryWriter w)
@@ -31,6 +37,9 @@ internal sealed class Message
         w.Write(Features.Length);
         foreach (var f in Features)
             w.Write(f);
+        WriteList(w, Tokens);
+        WriteBytes(w, Flags);
+        WriteList(w, Hangs);
         w.Write(Stats.Execs);
         w.Write(Stats.Cov);
         w.Write(Stats.Features);
@@ -38,6 +47,7 @@ internal sealed class Message
         w.Write(Stats.CorpusBytes);
         w.Write(Stats.Overflows);
         w.Write(Stats.LengthLimit);
+        w.Write(Stats.Edges);
     }
 
     /// <summary>
@@ -79,8 +89,11 @@ internal sealed class Message
         var features = new uint[Count(r, sizeof(uint))];
         for (int i = 0; i < features.Length; i++)
             features[i] = r.ReadUInt32();
-        var stats = new FuzzStats(r.ReadInt64(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadInt64(), r.ReadInt64(), r.ReadInt32());
-        return new Message { Kind = (MessageKind)kind, Numbers = numbers, Text = text, Detail = detail, Input = input, Inputs = inputs, Features = features, Stats = stats };
+        var tokens = ReadList(r);
+        var flags = ReadBytes(r);
+        var hangs = ReadList(r);
+        var stats = new FuzzStats(r.ReadInt64(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt32());
+        return new Message { Kind = (MessageKind)kind, Numbers = numbers, Text = text, Detail = detail, Input = input, Inputs = inputs, Features = features, Tokens = tokens, Flags = flags, Hangs = hangs, Stats = stats };
     }
 
     /// <summary>
@@ -89,11 +102,11 @@ internal sealed class Message
     /// </summary>
     public string? ProblemFromExecutor(int maxLen)
     {
-        if (Kind is MessageKind.Start or MessageKind.AddInput)
+        if (Kind is MessageKind.Start or MessageKind.AddInput or MessageKind.HangParent)
             return $"{Kind} is the supervisor's message";
         if (Input.Length > maxLen)
             return $"{Kind} carries an input of {Input.Length} bytes (at most {maxLen})";
-        if (Stats.Execs < 0 || Stats.Cov < 0 || Stats.Features < 0 || Stats.CorpusCount < 0 || Stats.CorpusBytes < 0 || Stats.Overflows < 0 || Stats.LengthLimit < 0)
+        if (Stats.Execs < 0 || Stats.Cov < 0 || Stats.Features < 0 || Stats.CorpusCount < 0 || Stats.CorpusBytes < 0 || Stats.Overflows < 0 || Stats.LengthLimit < 0 || Stats.Edges < 0)
             return $"{Kind} carries negative statistics";
         return Kind switch
         {
@@ -102,6 +115,22 @@ internal sealed class Message
             MessageKind.MergeFeatures when Numbers.Length < 1 || Numbers[0] < 0 => "MergeFeatures needs [input index]",
             _ => null,
         };
+    }
+
+    private static void WriteList(BinaryWriter w, List<byte[]> list)
+    {
+        w.Write(list.Count);
+        foreach (var item in list)
+            WriteBytes(w, item);
+    }
+
+    private static List<byte[]> ReadList(BinaryReader r)
+    {
+        int count = Count(r, sizeof(int));
+        var list = new List<byte[]>(count);
+        for (int i = 0; i < count; i++)
+            list.Add(ReadBytes(r));
+        return list;
     }
 
     private static void WriteBytes(BinaryWriter w, byte[] bytes)
