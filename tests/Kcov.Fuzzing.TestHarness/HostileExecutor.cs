@@ -77,7 +77,7 @@ public static class HostileExecutor
         args.FirstOrDefault(a => a.StartsWith("-kcov_area_words=", StringComparison.Ordinal)) is { } flag
             ? int.Parse(flag["-kcov_area_words=".Length..]) : 1 << 20;
 
-    /// <summary>Ipc/Message.cs's Hello: kind 1, numbers [slot, area fd], text, then empty fields and zero statistics.</summary>
+    /// <summary>Ipc/Message.cs's Hello: kind 1, numbers [slot, area fd], text, then empty fields (detail, input, inputs, features, tokens, flags, hangs) and zero statistics.</summary>
     private static byte[] Hello(int slot, long areaFd, string text)
     {
         using var payload = new MemoryStream();
@@ -92,7 +92,10 @@ public static class HostileExecutor
             w.Write(0); // input
             w.Write(0); // inputs
             w.Write(0); // features
-            w.Write(0L); w.Write(0); w.Write(0); w.Write(0); w.Write(0L); w.Write(0L); w.Write(0);
+            w.Write(0); // tokens
+            w.Write(0); // flags
+            w.Write(0); // hangs
+            w.Write(0L); w.Write(0); w.Write(0); w.Write(0); w.Write(0L); w.Write(0L); w.Write(0); w.Write(0);
         }
         byte[] body = payload.ToArray();
         return [.. BitConverter.GetBytes(body.Length), .. body];
