@@ -75,7 +75,8 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
         {
             string dir = corpusDirectories[i];
             if (Directory.Exists(dir))
-                _status.Info($"{Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Count()} files found in {dir}");
+                // Not the dot-files of writes cut short (AtomicFile), which Load skips too.
+                _status.Info($"{Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Count(f => !Path.GetFileName(f).StartsWith('.'))} files found in {dir}");
             else if (i == 0)
             {
                 // New inputs go to the first directory, so it is made; a misspelt path must not go unnoticed.
@@ -115,7 +116,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
                     if (deathsBetweenInputs >= MaxDeathsBetweenInputs)
                         throw new FuzzerUsageException($"the executor keeps dying outside of any input ({e.Death.Title}); the harness itself fails, run it on one input file to see why");
                     OnDeath(pool, e, pool.Block.TotalExecs);
-                    if (!pool.Block.StopRequested && (options.Runs < 0 || pool.Block.TotalExecs < options.Runs))
+                    if (!pool.StopRequested && (options.Runs < 0 || pool.Block.TotalExecs < options.Runs))
                     {
                         _restartCount++;
                         pool.Start(e.Executor.Slot, StartMessage(seed, e.Executor.Slot, maxLen));
