@@ -5,8 +5,7 @@ namespace Kcov.Coverage;
 
 /// <summary>
 /// The PC map file format, version 2: the only code that reads or writes it (docs/pcmap.md
-/// describes the same layout; change both together and bump <see cref="Version"/>). Version 1
-/// files (no implications table) are still read.
+/// describes the same layout; change both together and bump <see cref="Version"/>).
 /// All integers little-endian.
 /// <code>
 /// header   (64 bytes)  magic "KCOVMAP\0", u32 version, u32 module id, u32 flags (1 = trace-pc, 2 = trace-cmp),
@@ -18,7 +17,10 @@ namespace Kcov.Coverage;
 /// methods  (count x)   u32 token, u32 type name, u32 name, u32 signature, u32 owner type name, u32 owner name (string indices)
 /// sites    (count x)   u32 method index, u32 IL offset, u32 document index + 1 (0 = none), u32 line, u16 column,
 ///                      u8 kind, u8 reserved (0)     = 20 bytes, site i is the i-th record
-/// implications         u32 count, then count x (u32 implied site, u32 implying site)   (version 2)
+/// spans    u32 count, then (count x) u32 block site, u32 document index, u32 start line, u32 end line  (in site order)
+/// edges    u32 count, then (count x) u32 from site (0xffffffff: entered from outside), u32 to site, u32 branch line,
+///                      u16 flags (1 = branch outcome), u16 outcome
+/// implications u32 count, then (count x) u32 implied (pruned) block site, u32 implying (probed) block site
 /// </code>
 /// Fixed-size site records make a million-site map one sequential read; strings are shared, so a
 /// type or document name is stored once however many sites name it.
@@ -26,11 +28,13 @@ namespace Kcov.Coverage;
 internal static class PcMapFormat
 {
     public const uint Version = 2;
-    private const uint OldestVersion = 1;
     private static ReadOnlySpan<byte> Magic => "KCOVMAP\0"u8;
     private const int HeaderSize = 8 + 4 * 10 + 16 + 16;
     private const int MethodSize = 6 * 4;
     private const int SiteSize = 20;
+    private const int SpanSize = 16;
+    private const int EdgeSize = 16;
+    private const ushort EdgeIsBranch = 1;
     private const uint FlagTracePc = 1, FlagTraceCmp = 2;
 
     public static void Write(PcMap map, Stream stream)
@@ -95,6 +99,26 @@ internal static class PcMapFormat
             record[19] = 0;
             output.Write(record);
         }
+
+        WriteU32(output, (uint)map.Spans.Length);
+        foreach (var span in map.Spans)
+        {
+            WriteU32(output, (uint)span.Site);
+            WriteU32(output, (uint)span.Document);
+            WriteU32(output, (uint)span.StartLine);
+            WriteU32(output, (uint)span.EndLine);
+        }
+        WriteU32(output, (uint)map.Edges.Length);
+        Span<byte> edge = stackalloc byte[EdgeSize];
+        foreach (var e in map.Edges)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(edge, unchecked((uint)e.From));
+            BinaryPrimitives.WriteUInt32LittleEndian(edge[4..], (uint)e.To);
+            BinaryPrimitives.WriteUInt32LittleEndian(edge[8..], (uint)e.Line);
+            BinaryPrimitives.WriteUInt16LittleEndian(edge[12..], e.IsBranch ? EdgeIsBranch : (ushort)0);
+            BinaryPrimitives.WriteUInt16LittleEndian(edge[14..], (ushort)e.Outcome);
+            output.Write(edge);
+        }
         WriteU32(output, (uint)map.Implications.Count);
         foreach (var (implied, by) in map.Implications)
         {
@@ -113,10 +137,10 @@ internal static class PcMapFormat
     public static PcMap Read(ReadOnlySpan<byte> data, string name)
     {
         if (data.Length < HeaderSize || !data[..8].SequenceEqual(Magic))
-            throw Bad(name, "it does not start with a PC map header (was it written by `kcov instrument`?)");
+            throw Bad(name, "it does not start with a PC map header (was it written by `dotnet kcov instrument`?)");
         uint version = U32(data, 8);
-        if (version < OldestVersion || version > Version)
-            throw Bad(name, $"it is PC map format version {version}, and this kcov reads versions {OldestVersion} to {Version}; instrument again with this kcov, or use the kcov that wrote it");
+        if (version != Version)
+            throw Bad(name, $"it is PC map format version {version}, and this kcov reads version {Version}; instrument again with this kcov, or use the kcov that wrote it");
         uint moduleId = U32(data, 12);
         uint flags = U32(data, 16);
         int stringCount = Count(data, 20, name), documentCount = Count(data, 24, name);
@@ -150,9 +174,8 @@ internal static class PcMapFormat
                 Str(U32(data, at + 12)), Str(U32(data, at + 16)), Str(U32(data, at + 20)));
         }
 
-        long expected = pos + (long)siteCount * SiteSize;
-        if (version == 1 ? expected != data.Length : expected > data.Length - 4)
-            throw Bad(name, $"it is {data.Length} bytes long but its header announces {siteCount} sites ending at byte {expected} (truncated or corrupt)");
+        if (pos + (long)siteCount * SiteSize + 12 > data.Length)
+            throw Bad(name, $"it is {data.Length} bytes long, too short for the {siteCount} sites its header announces (truncated or corrupt)");
         var sites = new PcMapSite[siteCount];
         for (int i = 0; i < siteCount; i++, pos += SiteSize)
         {
@@ -166,16 +189,33 @@ internal static class PcMapFormat
                 (int)document - 1, (int)BinaryPrimitives.ReadUInt32LittleEndian(r[12..]), BinaryPrimitives.ReadUInt16LittleEndian(r[16..]));
         }
 
-        var implications = new PcMapImplication[version == 1 ? 0 : Count(data, Take(data, ref pos, 4, name), name)];
-        if (pos + (long)implications.Length * 8 != data.Length)
-            throw Bad(name, $"it is {data.Length} bytes long but its implications table announces {implications.Length} entries ending at byte {pos + (long)implications.Length * 8} (truncated or corrupt)");
-        for (int i = 0; i < implications.Length; i++, pos += 8)
+        int spanCount = Count(data, Take(data, ref pos, 4, name), name);
+        var spans = new PcMapSpan[spanCount];
+        for (int i = 0; i < spanCount; i++)
+        {
+            int at = Take(data, ref pos, SpanSize, name);
+            spans[i] = new PcMapSpan((int)U32(data, at), (int)U32(data, at + 4), (int)U32(data, at + 8), (int)U32(data, at + 12));
+        }
+        int edgeCount = Count(data, Take(data, ref pos, 4, name), name);
+        var edges = new PcMapEdge[edgeCount];
+        for (int i = 0; i < edgeCount; i++)
+        {
+            var r = data.Slice(Take(data, ref pos, EdgeSize, name), EdgeSize);
+            edges[i] = new PcMapEdge(unchecked((int)BinaryPrimitives.ReadUInt32LittleEndian(r)), (int)BinaryPrimitives.ReadUInt32LittleEndian(r[4..]),
+                (int)BinaryPrimitives.ReadUInt32LittleEndian(r[8..]), (BinaryPrimitives.ReadUInt16LittleEndian(r[12..]) & EdgeIsBranch) != 0,
+                BinaryPrimitives.ReadUInt16LittleEndian(r[14..]));
+        }
+        int implicationCount = Count(data, Take(data, ref pos, 4, name), name);
+        long expected = pos + (long)implicationCount * 8;
+        if (expected != data.Length)
+            throw Bad(name, $"it is {data.Length} bytes long but its tables announce {implicationCount} implications ending at byte {expected} (truncated or corrupt)");
+        var implications = new PcMapImplication[implicationCount];
+        for (int i = 0; i < implicationCount; i++, pos += 8)
             implications[i] = new PcMapImplication((int)U32(data, pos), (int)U32(data, pos + 4));
-
         try
         {
             return new PcMap(moduleId, Str(assemblyName), Str(moduleName), inputMvid, outputMvid,
-                (flags & FlagTracePc) != 0, (flags & FlagTraceCmp) != 0, documents, methods, sites, implications);
+                (flags & FlagTracePc) != 0, (flags & FlagTraceCmp) != 0, documents, methods, sites, spans, edges, implications);
         }
         catch (ArgumentException e)
         {

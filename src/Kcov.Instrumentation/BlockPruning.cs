@@ -1,5 +1,3 @@
-using Mono.Cecil.Cil;
-
 namespace Kcov.Instrumentation;
 
 /// <summary>
@@ -10,60 +8,82 @@ namespace Kcov.Instrumentation;
 /// handler or filter start always get one. For each pruned block, the probed blocks whose execution
 /// implies its own are recorded, so coverage reports still mark it.
 /// <para>
-/// The graph has the method's branches and fall-throughs; exceptions are not edges, as in LLVM for
-/// code without <c>invoke</c>. So a full post-dominator counts as run when a predecessor ran even if
-/// that predecessor threw: reports can mark such a block after an exception skipped it. A full
-/// dominator's coverage is exact.
+/// The graph is <see cref="ControlFlow"/>'s: branches and fall-throughs, and no edges for
+/// exceptions, as in LLVM for code without <c>invoke</c>. So a full post-dominator counts as run
+/// when a predecessor ran even if that predecessor threw before reaching it: a report can mark
+/// such a block after an exception skipped it. A full dominator's coverage is exact.
 /// </para>
 /// </summary>
 internal sealed class BlockPruning
 {
-    private BlockPruning(HashSet<Instruction> probed, Dictionary<Instruction, Instruction[]> impliedBy)
+    private BlockPruning(HashSet<int> probed, Dictionary<int, int[]> impliedBy)
     {
         Probed = probed;
         ImpliedBy = impliedBy;
     }
 
-    /// <summary>The leaders of the blocks that get a probe.</summary>
-    public HashSet<Instruction> Probed { get; }
+    /// <summary>The original start offsets of the blocks that get a probe.</summary>
+    public HashSet<int> Probed { get; }
 
-    /// <summary>For each pruned block's leader, the leaders of the probed blocks whose execution implies it.</summary>
-    public Dictionary<Instruction, Instruction[]> ImpliedBy { get; }
-
-    /// <summary>Every block probed: <c>-fsanitize-coverage=no-prune</c>.</summary>
-    public static BlockPruning None(IEnumerable<Instruction> leaders) => new([.. leaders], []);
+    /// <summary>For each pruned block (by start offset), the start offsets of the probed blocks whose execution implies it.</summary>
+    public Dictionary<int, int[]> ImpliedBy { get; }
 
     /// <summary>
-    /// Decides for the blocks that start at <paramref name="leaders"/> in <paramref name="body"/> (after
-    /// SimplifyMacros). A leader <paramref name="canProbe"/> rejects (nothing may come between a prefix
-    /// and its instruction) is in neither result and implies nothing.
+    /// Decides for the blocks of <paramref name="flow"/>. A block <paramref name="canProbe"/> rejects
+    /// (nothing may come between a prefix and its instruction) is in neither result and implies
+    /// nothing. With <paramref name="prune"/> false, every other block is probed (<c>no-prune</c>).
     /// </summary>
-    public static BlockPruning Analyze(MethodBody body, HashSet<Instruction> leaders, Func<Instruction, bool> canProbe)
+    public static BlockPruning Decide(ControlFlow flow, Func<int, bool> canProbe, bool prune)
     {
-        var graph = BlockGraph.Build(body, leaders);
-        int n = graph.Count;
-        var idom = Dominators(n, graph.Roots, graph.Successors, graph.Predecessors);
-        var ipdom = Dominators(n, graph.Exits, graph.Predecessors, graph.Successors);
-
-        var probeable = graph.Leaders.Select(canProbe).ToArray();
-        var pruned = new bool[n];
-        var implied = new List<int>[n];
+        var blocks = flow.Blocks;
+        int n = blocks.Count;
+        var index = new Dictionary<int, int>(n);
+        for (int b = 0; b < n; b++)
+            index[blocks[b].Start] = b;
+        var successors = new List<int>[n];
+        var predecessors = new List<int>[n];
         for (int b = 0; b < n; b++)
         {
-            if (graph.IsRoot[b] || idom[b] == Unreachable || !probeable[b])
-                continue;
-            var succ = graph.Successors[b];
-            var pred = graph.Predecessors[b];
-            bool fullDominator = succ.Count > 0 && succ.All(s => Dominates(idom, b, s));
-            bool fullPostDominator = pred.Count > 1 && pred.All(p => Dominates(ipdom, b, p));
-            if (!fullDominator && !fullPostDominator)
-                continue;
-            pruned[b] = true;
-            implied[b] = [.. (fullDominator ? succ : []).Concat(fullPostDominator ? pred : []).Distinct()];
+            successors[b] = [];
+            predecessors[b] = [];
+        }
+        for (int b = 0; b < n; b++)
+        {
+            foreach (var successor in blocks[b].Successors)
+            {
+                int s = index[successor.Start];
+                if (!successors[b].Contains(s))
+                {
+                    successors[b].Add(s);
+                    predecessors[s].Add(b);
+                }
+            }
+        }
+        int[] roots = [.. Enumerable.Range(0, n).Where(b => blocks[b].Entered)];
+        int[] exits = [.. Enumerable.Range(0, n).Where(b => successors[b].Count == 0)];
+        var probeable = blocks.Select(b => canProbe(b.Start)).ToArray();
+
+        var pruned = new bool[n];
+        var implied = new List<int>[n];
+        if (prune)
+        {
+            var idom = Dominators(n, roots, successors, predecessors);
+            var ipdom = Dominators(n, exits, predecessors, successors);
+            for (int b = 0; b < n; b++)
+            {
+                if (blocks[b].Entered || idom[b] == Unreachable || !probeable[b])
+                    continue;
+                bool fullDominator = successors[b].Count > 0 && successors[b].All(s => Dominates(idom, b, s));
+                bool fullPostDominator = predecessors[b].Count > 1 && predecessors[b].All(p => Dominates(ipdom, b, p));
+                if (!fullDominator && !fullPostDominator)
+                    continue;
+                pruned[b] = true;
+                implied[b] = [.. (fullDominator ? successors[b] : []).Concat(fullPostDominator ? predecessors[b] : []).Distinct()];
+            }
         }
 
-        // Resolve each pruned block to probed blocks. A pruned block that no probed block implies
-        // (which the rule should not produce) keeps its probe, so no block is ever lost.
+        // Resolve each pruned block to probed blocks, through pruned ones. A pruned block that no
+        // probed block implies (which the rule should not produce) keeps its probe: no block is lost.
         var by = new HashSet<int>[n];
         bool changed = true;
         while (changed)
@@ -78,7 +98,7 @@ internal sealed class BlockPruning
                 {
                     if (!pruned[i] && probeable[i])
                         changed |= by[b].Add(i);
-                    else if (by[i] is { } transitive)
+                    else if (pruned[i] && by[i] is { } transitive)
                         foreach (int t in transitive)
                             changed |= by[b].Add(t);
                 }
@@ -98,14 +118,14 @@ internal sealed class BlockPruning
             }
         }
 
-        var probed = new HashSet<Instruction>();
-        var impliedBy = new Dictionary<Instruction, Instruction[]>();
+        var probed = new HashSet<int>();
+        var impliedBy = new Dictionary<int, int[]>();
         for (int b = 0; b < n; b++)
         {
             if (pruned[b])
-                impliedBy.Add(graph.Leaders[b], [.. by[b].Order().Select(i => graph.Leaders[i])]);
+                impliedBy.Add(blocks[b].Start, [.. by[b].Order().Select(i => blocks[i].Start)]);
             else if (probeable[b])
-                probed.Add(graph.Leaders[b]);
+                probed.Add(blocks[b].Start);
         }
         return new BlockPruning(probed, impliedBy);
     }
@@ -131,21 +151,18 @@ internal sealed class BlockPruning
     /// <paramref name="roots"/> (Cooper, Harvey and Kennedy's iterative algorithm): a node's entry
     /// is its immediate dominator, <see cref="VirtualRoot"/> for nodes the root alone dominates, and
     /// <see cref="Unreachable"/> for nodes no root reaches. Run on the reversed graph from the exits,
-    /// it gives post-dominators.
+    /// it gives post-dominators (blocks that reach no exit, in an endless loop, post-dominate nothing).
     /// </summary>
-    private static int[] Dominators(int n, IReadOnlyList<int> roots, List<int>[] forward, List<int>[] backward)
+    private static int[] Dominators(int n, int[] roots, List<int>[] forward, List<int>[] backward)
     {
-        // Reverse postorder from the roots; the virtual root is number n in postorder terms.
-        var order = new int[n];
-        Array.Fill(order, -1);
+        // Reverse postorder of a depth-first walk from the roots.
         var rpo = new List<int>(n);
         var visited = new bool[n];
+        var stack = new Stack<(int Node, int Next)>();
         foreach (int root in roots)
         {
             if (visited[root])
                 continue;
-            // Iterative DFS, recording postorder.
-            var stack = new Stack<(int Node, int Next)>();
             visited[root] = true;
             stack.Push((root, 0));
             while (stack.Count > 0)
@@ -166,12 +183,10 @@ internal sealed class BlockPruning
             }
         }
         rpo.Reverse();
+        var order = new int[n];
         for (int i = 0; i < rpo.Count; i++)
             order[rpo[i]] = i;
 
-        var isRoot = new bool[n];
-        foreach (int root in roots)
-            isRoot[root] = true;
         var idom = new int[n];
         Array.Fill(idom, Unreachable);
         foreach (int root in roots)
@@ -181,12 +196,12 @@ internal sealed class BlockPruning
         {
             while (a != b)
             {
-                if (a == VirtualRoot || b == VirtualRoot)
-                    return VirtualRoot;
                 while (a != VirtualRoot && b != VirtualRoot && order[a] > order[b])
                     a = idom[a];
                 while (a != VirtualRoot && b != VirtualRoot && order[b] > order[a])
                     b = idom[b];
+                if (a == VirtualRoot || b == VirtualRoot)
+                    return VirtualRoot;
             }
             return a;
         }
@@ -197,7 +212,7 @@ internal sealed class BlockPruning
             changed = false;
             foreach (int node in rpo)
             {
-                if (isRoot[node])
+                if (idom[node] == VirtualRoot && roots.Contains(node))
                     continue;
                 int newIdom = Unreachable;
                 foreach (int p in backward[node])

@@ -26,10 +26,12 @@ internal sealed class MethodRewriter
     private readonly SiteTable _sites;
     private readonly TraceModes _modes;
     private readonly InstrumentationOptions _options;
+    private readonly CallSiteHooks? _calls;
 
     public MethodRewriter(ModuleDefinition module, RuntimeReferences runtime, ModuleProbes probes, SwitchCases cases, SiteTable sites,
-        InstrumentationOptions options)
+        InstrumentationOptions options, CallSiteHooks? calls = null)
     {
+        _calls = calls;
         _module = module;
         _runtime = runtime;
         _probes = probes;
@@ -66,18 +68,18 @@ internal sealed class MethodRewriter
         _sites.BeginMethod(method);
         body.SimplifyMacros();
 
-        var position = new Dictionary<Instruction, int>(original.Length);
-        for (int i = 0; i < original.Length; i++)
-            position[original[i]] = i;
         // Nothing may come between a prefix and its instruction, nor between a tail call and its ret.
-        bool CanProbe(Instruction x) => position[x] is var i
-            && !(i > 0 && original[i - 1].OpCode.OpCodeType == OpCodeType.Prefix)
+        bool CanProbe(int i) => !(i > 0 && original[i - 1].OpCode.OpCodeType == OpCodeType.Prefix)
             && !(i > 1 && original[i - 2].OpCode.Code == Code.Tail);
         var leaders = _modes.HasFlag(TraceModes.Pc) ? BasicBlocks.Leaders(body) : [];
-        var blocks = _options.Prune && !_options.SharpFuzzEdgeMap
-            ? BlockPruning.Analyze(body, leaders, CanProbe)
-            : BlockPruning.None(leaders.Where(CanProbe));
-        var blockSite = new Dictionary<Instruction, int>();
+        // Taken now: the loop below turns the original instruction objects into probes.
+        var flow = ControlFlow.Of(body, leaders);
+        var indexAt = new Dictionary<int, int>(original.Length);
+        for (int i = 0; i < original.Length; i++)
+            indexAt[offsets[i]] = i;
+        var blocks = leaders.Count == 0 ? null
+            : BlockPruning.Decide(flow, start => CanProbe(indexAt[start]), _options.Prune && !_options.SharpFuzzEdgeMap);
+        var blockSite = new Dictionary<int, int>();
         var stack = _modes.HasFlag(TraceModes.Cmp) ? EvaluationStack.Simulate(body) : null;
         LastMethodUntyped = _modes.HasFlag(TraceModes.Cmp) && stack is null;
         var spills = new SpillLocals(body, _module);
@@ -90,21 +92,23 @@ internal sealed class MethodRewriter
         {
             var instruction = original[i];
             inserted.Clear();
-            if (CanProbe(instruction))
+            MethodReference? hook = null;
+            if (CanProbe(i))
             {
-                if (blocks.Probed.Contains(instruction))
+                if (blocks?.Probed.Contains(offsets[i]) == true)
                 {
                     ulong pc = _sites.Add(SiteKind.Block, offsets[i]);
-                    blockSite.Add(instruction, SiteId.IndexOf(pc));
+                    blockSite.Add(offsets[i], SiteId.IndexOf(pc));
                     if (_options.SharpFuzzEdgeMap)
                         _probes.EmitEdgeMap(inserted, SiteId.IndexOf(pc));
                     else
                         EmitBlock(inserted, pc);
                 }
-                else if (blocks.ImpliedBy.ContainsKey(instruction))
-                    blockSite.Add(instruction, SiteId.IndexOf(_sites.Add(SiteKind.ImpliedBlock, offsets[i])));
+                else if (blocks?.ImpliedBy.ContainsKey(offsets[i]) == true)
+                    blockSite.Add(offsets[i], SiteId.IndexOf(_sites.Add(SiteKind.ImpliedBlock, offsets[i])));
                 if (stack?.Before(instruction) is { } before)
                     EmitComparison(instruction, before, offsets[i], inserted, spills);
+                hook = _calls?.TryHook(instruction, offsets[i], inserted);
             }
             if (inserted.Count == 0)
             {
@@ -112,8 +116,8 @@ internal sealed class MethodRewriter
                 continue;
             }
             var copy = Instruction.Create(OpCodes.Nop);
-            copy.OpCode = instruction.OpCode;
-            copy.Operand = instruction.Operand;
+            copy.OpCode = hook is null ? instruction.OpCode : OpCodes.Call;
+            copy.Operand = hook ?? instruction.Operand;
             instruction.OpCode = inserted[0].OpCode;
             instruction.Operand = inserted[0].Operand;
             output.Add(instruction);
@@ -122,8 +126,8 @@ internal sealed class MethodRewriter
             output.Add(copy);
         }
 
-        foreach (var (implied, by) in blocks.ImpliedBy)
-            foreach (var probed in by)
+        foreach (var (implied, by) in blocks?.ImpliedBy ?? [])
+            foreach (int probed in by)
                 _sites.AddImplication(blockSite[implied], blockSite[probed]);
 
         // Clear and Add only relink instructions; Insert would walk the debug info on every call.
@@ -131,6 +135,7 @@ internal sealed class MethodRewriter
         foreach (var instruction in output)
             body.Instructions.Add(instruction);
         body.OptimizeMacros();
+        _sites.EndMethod(flow);
         return _sites.Count - sitesBefore;
     }
 

@@ -12,7 +12,7 @@ internal sealed class ExecutionGate(ControlBlock? block, int slot, long runs)
     private long _local;
 
     /// <summary>False once the budget is spent or a stop was asked: do not run the input.</summary>
-    public bool TryBegin(ReadOnlySpan<byte> input, KcovMode mode = KcovMode.TracePc)
+    public bool TryBegin(ReadOnlySpan<byte> input, KcovMode mode = KcovMode.TracePc, ulong parent = 0, bool shortTimeout = false)
     {
         if (block is null)
         {
@@ -23,11 +23,24 @@ internal sealed class ExecutionGate(ControlBlock? block, int slot, long runs)
         }
         if (!block.TryClaimExecution())
             return false;
-        block.BeginInput(slot, input, mode);
+        block.BeginInput(slot, input, mode, parent, shortTimeout);
         return true;
     }
 
-    public void End() => block?.EndInput(slot);
+    /// <summary>
+    /// The input returned. Returns what the target overwrote in the control block's header while it
+    /// ran (null if nothing), after repairing it from the copy this executor validated at open.
+    /// </summary>
+    public string? End()
+    {
+        if (block is null)
+            return null;
+        block.EndInput(slot);
+        string? overwritten = block.CheckHeader();
+        if (overwritten is not null)
+            block.WriteHeader();
+        return overwritten;
+    }
 
     /// <summary>Executions of the whole campaign (all executors, all restarts) so far.</summary>
     public long TotalExecs => block?.TotalExecs ?? _local;

@@ -19,6 +19,8 @@ internal static class Reproducer
             Console.SetOut(TextWriter.Null);
         int repeats = (int)Math.Clamp(options.Runs, 1, int.MaxValue);
         Console.Error.WriteLine($"INFO: running {files.Count} inputs {repeats} time(s) each.");
+        // Traced as in the campaign (trace-pc), so that a crash names the same throwing block.
+        using var runner = new TargetRunner(target, options.AreaWords);
         foreach (var file in files)
         {
             byte[] input = CorpusDirectory.ReadInput(file);
@@ -26,13 +28,9 @@ internal static class Reproducer
             var clock = Stopwatch.StartNew();
             for (int i = 0; i < repeats; i++)
             {
-                try
+                if (runner.Run(input) is { } e)
                 {
-                    target.Invoke(input);
-                }
-                catch (Exception e)
-                {
-                    var report = CrashReport.FromException(e);
+                    var report = CrashReport.FromException(e, runner.ThrowSite);
                     Console.Error.Write(report.Render(input));
                     return report.Kind == ArtifactKind.Oom ? FuzzerOptions.OomExitCode : options.ErrorExitCode;
                 }
