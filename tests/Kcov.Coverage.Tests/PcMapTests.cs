@@ -85,8 +85,8 @@ public sealed class PcMapTests
     {
         var map = Maps.Parser();
         var bytes = Bytes(map);
-        // The last site's method index: before the span and edge tables.
-        BitConverter.GetBytes(99u).CopyTo(bytes, bytes.Length - (4 + 16 * map.Edges.Length) - (4 + 16 * map.Spans.Length) - 20);
+        // The last site's method index: before the span, edge and implication tables.
+        BitConverter.GetBytes(99u).CopyTo(bytes, bytes.Length - (4 + 8 * map.Implications.Count) - (4 + 16 * map.Edges.Length) - (4 + 16 * map.Spans.Length) - 20);
         Assert.Contains("site 7", Assert.Throws<InvalidDataException>(() => PcMap.Load(bytes, "bad")).Message);
     }
 

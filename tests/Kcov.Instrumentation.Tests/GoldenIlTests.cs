@@ -1,254 +1,288 @@
 namespace Kcov.Instrumentation.Tests;
 
 /// <summary>
-/// The exact instrumented IL of one small method per construct (Roslyn 4.14 output, pinned). PCs print
-/// as pc#site. A change here is a change of what every instrumented assembly looks like: review it.
+/// The exact instrumented IL of one small method per construct (Roslyn 4.14 output, pinned), with
+/// every block probed (<c>--no-prune</c>; PruningTests covers which blocks pruning leaves out). A
+/// probe is <c>ldloca frame; ldc.i4 site#N; call &lt;Kcov&gt;::Pc</c> (or a comparison probe with the
+/// operands between). A change here is a change of what every instrumented assembly looks like: review it.
 /// </summary>
 public sealed class GoldenIlTests(SamplesFixture samples) : IClassFixture<SamplesFixture>
 {
     [Fact]
     public void BlocksAndAConstantComparisonInAnIf() => Assert.Equal("""
-        IL_0000: ldc.i8 pc#0
-        IL_0009: call Trace::Pc
-        IL_000e: ldarg.0
-        IL_000f: ldc.i4.s 10
-        IL_0011: stloc.1
-        IL_0012: stloc.0
-        IL_0013: ldloc.1
-        IL_0014: ldloc.0
-        IL_0015: ldc.i8 pc#1
-        IL_001e: call Trace::ConstCmp4
-        IL_0023: ldloc.0
-        IL_0024: ldloc.1
-        IL_0025: ble.s IL_0037
-        IL_0027: ldc.i8 pc#2
-        IL_0030: call Trace::Pc
-        IL_0035: ldc.i4.1
-        IL_0036: ret
-        IL_0037: ldc.i8 pc#3
-        IL_0040: call Trace::Pc
-        IL_0045: ldc.i4.2
-        IL_0046: ret
+        IL_0000: ldloca.s V_0
+        IL_0002: ldc.i4.0 site#0
+        IL_0003: call <Kcov>::Pc
+        IL_0008: ldarg.0
+        IL_0009: ldc.i4.s 10
+        IL_000b: stloc.2
+        IL_000c: stloc.1
+        IL_000d: ldloca.s V_0
+        IL_000f: ldloc.2
+        IL_0010: ldloc.1
+        IL_0011: ldc.i4.1 site#1
+        IL_0012: call <Kcov>::ConstCmp4
+        IL_0017: ldloc.1
+        IL_0018: ldloc.2
+        IL_0019: ble.s IL_0025
+        IL_001b: ldloca.s V_0
+        IL_001d: ldc.i4.2 site#2
+        IL_001e: call <Kcov>::Pc
+        IL_0023: ldc.i4.1
+        IL_0024: ret
+        IL_0025: ldloca.s V_0
+        IL_0027: ldc.i4.3 site#3
+        IL_0028: call <Kcov>::Pc
+        IL_002d: ldc.i4.2
+        IL_002e: ret
 
         """, samples.Listing("Branch"));
 
     [Fact]
     public void CeqOfTwoVariablesIsCmp4() => Assert.Equal("""
-        IL_0000: ldc.i8 pc#4
-        IL_0009: call Trace::Pc
-        IL_000e: ldarg.0
-        IL_000f: ldarg.1
-        IL_0010: stloc.1
-        IL_0011: stloc.0
-        IL_0012: ldloc.0
-        IL_0013: ldloc.1
-        IL_0014: ldc.i8 pc#5
-        IL_001d: call Trace::Cmp4
-        IL_0022: ldloc.0
-        IL_0023: ldloc.1
-        IL_0024: ceq
-        IL_0026: ret
+        IL_0000: ldloca.s V_0
+        IL_0002: ldc.i4.4 site#4
+        IL_0003: call <Kcov>::Pc
+        IL_0008: ldarg.0
+        IL_0009: ldarg.1
+        IL_000a: stloc.2
+        IL_000b: stloc.1
+        IL_000c: ldloca.s V_0
+        IL_000e: ldloc.1
+        IL_000f: ldloc.2
+        IL_0010: ldc.i4.5 site#5
+        IL_0011: call <Kcov>::Cmp4
+        IL_0016: ldloc.1
+        IL_0017: ldloc.2
+        IL_0018: ceq
+        IL_001a: ret
 
         """, samples.Listing("Equal"));
 
     [Fact]
     public void CltUnIsTraced() => Assert.Contains("""
-        IL_0014: ldc.i8 pc#7
-        IL_001d: call Trace::Cmp4
-        IL_0022: ldloc.0
-        IL_0023: ldloc.1
-        IL_0024: clt.un
+        IL_0010: ldc.i4.7 site#7
+        IL_0011: call <Kcov>::Cmp4
+        IL_0016: ldloc.1
+        IL_0017: ldloc.2
+        IL_0018: clt.un
         """, samples.Listing("LessUnsigned"));
 
     [Fact]
     public void Int64LiteralThroughConvIsConstCmp8WithTheLiteralFirst() => Assert.Equal("""
-        IL_0000: ldc.i8 pc#8
-        IL_0009: call Trace::Pc
-        IL_000e: ldarg.0
-        IL_000f: ldc.i4.5
-        IL_0010: conv.i8
-        IL_0011: stloc.1
-        IL_0012: stloc.0
-        IL_0013: ldloc.1
-        IL_0014: ldloc.0
-        IL_0015: ldc.i8 pc#9
-        IL_001e: call Trace::ConstCmp8
-        IL_0023: ldloc.0
-        IL_0024: ldloc.1
-        IL_0025: ceq
-        IL_0027: ret
+        IL_0000: ldloca.s V_0
+        IL_0002: ldc.i4.8 site#8
+        IL_0003: call <Kcov>::Pc
+        IL_0008: ldarg.0
+        IL_0009: ldc.i4.5
+        IL_000a: conv.i8
+        IL_000b: stloc.2
+        IL_000c: stloc.1
+        IL_000d: ldloca.s V_0
+        IL_000f: ldloc.2
+        IL_0010: ldloc.1
+        IL_0011: ldc.i4.s site#9
+        IL_0013: call <Kcov>::ConstCmp8
+        IL_0018: ldloc.1
+        IL_0019: ldloc.2
+        IL_001a: ceq
+        IL_001c: ret
 
         """, samples.Listing("LongConst"));
 
     [Fact]
     public void NativeIntsAreWidenedWithConvU8ForCmp8() => Assert.Equal("""
-        IL_0000: ldc.i8 pc#10
-        IL_0009: call Trace::Pc
-        IL_000e: ldarg.0
-        IL_000f: ldarg.1
-        IL_0010: stloc.1
-        IL_0011: stloc.0
-        IL_0012: ldloc.0
-        IL_0013: conv.u8
-        IL_0014: ldloc.1
-        IL_0015: conv.u8
-        IL_0016: ldc.i8 pc#11
-        IL_001f: call Trace::Cmp8
-        IL_0024: ldloc.0
-        IL_0025: ldloc.1
-        IL_0026: cgt
-        IL_0028: ret
+        IL_0000: ldloca.s V_0
+        IL_0002: ldc.i4.s site#10
+        IL_0004: call <Kcov>::Pc
+        IL_0009: ldarg.0
+        IL_000a: ldarg.1
+        IL_000b: stloc.2
+        IL_000c: stloc.1
+        IL_000d: ldloca.s V_0
+        IL_000f: ldloc.1
+        IL_0010: conv.u8
+        IL_0011: ldloc.2
+        IL_0012: conv.u8
+        IL_0013: ldc.i4.s site#11
+        IL_0015: call <Kcov>::Cmp8
+        IL_001a: ldloc.1
+        IL_001b: ldloc.2
+        IL_001c: cgt
+        IL_001e: ret
 
         """, samples.Listing("NativeGreater"));
 
     [Fact]
     public void FloatComparisonsAreNotTraced() => Assert.Equal("""
-        IL_0000: ldc.i8 pc#12
-        IL_0009: call Trace::Pc
-        IL_000e: ldarg.0
-        IL_000f: ldarg.1
-        IL_0010: clt
-        IL_0012: ret
+        IL_0000: ldloca.s V_0
+        IL_0002: ldc.i4.s site#12
+        IL_0004: call <Kcov>::Pc
+        IL_0009: ldarg.0
+        IL_000a: ldarg.1
+        IL_000b: clt
+        IL_000d: ret
 
         """, samples.Listing("Floats"));
 
     [Fact]
     public void ReferenceComparisonsAreNotTraced() => Assert.Equal("""
-        IL_0000: ldc.i8 pc#13
-        IL_0009: call Trace::Pc
-        IL_000e: ldarg.0
-        IL_000f: ldnull
-        IL_0010: ceq
-        IL_0012: ret
+        IL_0000: ldloca.s V_0
+        IL_0002: ldc.i4.s site#13
+        IL_0004: call <Kcov>::Pc
+        IL_0009: ldarg.0
+        IL_000a: ldnull
+        IL_000b: ceq
+        IL_000d: ret
 
         """, samples.Listing("IsNull"));
 
     [Fact]
     public void BrfalseOnABoolIsConstCmp4AgainstZero() => Assert.Equal("""
-        IL_0000: ldc.i8 pc#14
-        IL_0009: call Trace::Pc
-        IL_000e: ldarg.0
-        IL_000f: stloc.0
-        IL_0010: ldc.i4.0
-        IL_0011: ldloc.0
-        IL_0012: ldc.i8 pc#15
-        IL_001b: call Trace::ConstCmp4
-        IL_0020: ldloc.0
-        IL_0021: brfalse.s IL_0033
-        IL_0023: ldc.i8 pc#16
-        IL_002c: call Trace::Pc
-        IL_0031: ldc.i4.1
-        IL_0032: ret
-        IL_0033: ldc.i8 pc#17
-        IL_003c: call Trace::Pc
-        IL_0041: ldc.i4.0
-        IL_0042: ret
+        IL_0000: ldloca.s V_0
+        IL_0002: ldc.i4.s site#14
+        IL_0004: call <Kcov>::Pc
+        IL_0009: ldarg.0
+        IL_000a: stloc.1
+        IL_000b: ldloca.s V_0
+        IL_000d: ldc.i4.0
+        IL_000e: ldloc.1
+        IL_000f: ldc.i4.s site#15
+        IL_0011: call <Kcov>::ConstCmp4
+        IL_0016: ldloc.1
+        IL_0017: brfalse.s IL_0024
+        IL_0019: ldloca.s V_0
+        IL_001b: ldc.i4.s site#16
+        IL_001d: call <Kcov>::Pc
+        IL_0022: ldc.i4.1
+        IL_0023: ret
+        IL_0024: ldloca.s V_0
+        IL_0026: ldc.i4.s site#17
+        IL_0028: call <Kcov>::Pc
+        IL_002d: ldc.i4.0
+        IL_002e: ret
 
         """, samples.Listing("Truth"));
 
     [Fact]
     public void SwitchIsTracedWithASharedCasesArrayAndEveryTargetIsABlock() => Assert.Equal("""
-        IL_0000: ldc.i8 pc#18
-        IL_0009: call Trace::Pc
-        IL_000e: ldarg.0
-        IL_000f: dup
-        IL_0010: conv.u8
-        IL_0011: ldsfld <KcovSwitchCases>::Cases4
-        IL_0016: ldc.i8 pc#19
-        IL_001f: call Trace::Switch
-        IL_0024: switch (IL_0049, IL_005a, IL_006b, IL_007c)
-        IL_0039: ldc.i8 pc#20
-        IL_0042: call Trace::Pc
-        IL_0047: br.s IL_008d
-        IL_0049: ldc.i8 pc#21
-        IL_0052: call Trace::Pc
-        IL_0057: ldc.i4.s 10
-        IL_0059: ret
-        IL_005a: ldc.i8 pc#22
-        IL_0063: call Trace::Pc
-        IL_0068: ldc.i4.s 11
-        IL_006a: ret
-        IL_006b: ldc.i8 pc#23
-        IL_0074: call Trace::Pc
-        IL_0079: ldc.i4.s 12
-        IL_007b: ret
-        IL_007c: ldc.i8 pc#24
-        IL_0085: call Trace::Pc
-        IL_008a: ldc.i4.s 13
-        IL_008c: ret
-        IL_008d: ldc.i8 pc#25
-        IL_0096: call Trace::Pc
-        IL_009b: ldc.i4.m1
-        IL_009c: ret
+        IL_0000: ldloca.s V_0
+        IL_0002: ldc.i4.s site#18
+        IL_0004: call <Kcov>::Pc
+        IL_0009: ldarg.0
+        IL_000a: dup
+        IL_000b: conv.u8
+        IL_000c: ldsfld <KcovSwitchCases>::Cases4
+        IL_0011: ldc.i4.s site#19
+        IL_0013: call <Kcov>::Switch
+        IL_0018: switch (IL_0038, IL_0044, IL_0050, IL_005c)
+        IL_002d: ldloca.s V_0
+        IL_002f: ldc.i4.s site#20
+        IL_0031: call <Kcov>::Pc
+        IL_0036: br.s IL_0068
+        IL_0038: ldloca.s V_0
+        IL_003a: ldc.i4.s site#21
+        IL_003c: call <Kcov>::Pc
+        IL_0041: ldc.i4.s 10
+        IL_0043: ret
+        IL_0044: ldloca.s V_0
+        IL_0046: ldc.i4.s site#22
+        IL_0048: call <Kcov>::Pc
+        IL_004d: ldc.i4.s 11
+        IL_004f: ret
+        IL_0050: ldloca.s V_0
+        IL_0052: ldc.i4.s site#23
+        IL_0054: call <Kcov>::Pc
+        IL_0059: ldc.i4.s 12
+        IL_005b: ret
+        IL_005c: ldloca.s V_0
+        IL_005e: ldc.i4.s site#24
+        IL_0060: call <Kcov>::Pc
+        IL_0065: ldc.i4.s 13
+        IL_0067: ret
+        IL_0068: ldloca.s V_0
+        IL_006a: ldc.i4.s site#25
+        IL_006c: call <Kcov>::Pc
+        IL_0071: ldc.i4.m1
+        IL_0072: ret
 
         """, samples.Listing("Switch"));
 
     [Fact]
     public void LoopBranchesAreRetargetedToTheProbes() => Assert.Equal("""
-        IL_0000: ldc.i8 pc#26
-        IL_0009: call Trace::Pc
-        IL_000e: ldc.i4.0
-        IL_000f: stloc.0
-        IL_0010: ldc.i4.0
-        IL_0011: stloc.1
-        IL_0012: br.s IL_002a
-        IL_0014: ldc.i8 pc#27
-        IL_001d: call Trace::Pc
-        IL_0022: ldloc.0
-        IL_0023: ldloc.1
-        IL_0024: add
-        IL_0025: stloc.0
-        IL_0026: ldloc.1
-        IL_0027: ldc.i4.1
-        IL_0028: add
-        IL_0029: stloc.1
-        IL_002a: ldc.i8 pc#28
-        IL_0033: call Trace::Pc
-        IL_0038: ldloc.1
-        IL_0039: ldarg.0
-        IL_003a: stloc.3
-        IL_003b: stloc.2
-        IL_003c: ldloc.2
-        IL_003d: ldloc.3
-        IL_003e: ldc.i8 pc#29
-        IL_0047: call Trace::Cmp4
-        IL_004c: ldloc.2
-        IL_004d: ldloc.3
-        IL_004e: blt.s IL_0014
-        IL_0050: ldc.i8 pc#30
-        IL_0059: call Trace::Pc
-        IL_005e: ldloc.0
-        IL_005f: ret
+        IL_0000: ldloca.s V_2
+        IL_0002: ldc.i4.s site#26
+        IL_0004: call <Kcov>::Pc
+        IL_0009: ldc.i4.0
+        IL_000a: stloc.0
+        IL_000b: ldc.i4.0
+        IL_000c: stloc.1
+        IL_000d: br.s IL_0020
+        IL_000f: ldloca.s V_2
+        IL_0011: ldc.i4.s site#27
+        IL_0013: call <Kcov>::Pc
+        IL_0018: ldloc.0
+        IL_0019: ldloc.1
+        IL_001a: add
+        IL_001b: stloc.0
+        IL_001c: ldloc.1
+        IL_001d: ldc.i4.1
+        IL_001e: add
+        IL_001f: stloc.1
+        IL_0020: ldloca.s V_2
+        IL_0022: ldc.i4.s site#28
+        IL_0024: call <Kcov>::Pc
+        IL_0029: ldloc.1
+        IL_002a: ldarg.0
+        IL_002b: stloc.s V_4
+        IL_002d: stloc.3
+        IL_002e: ldloca.s V_2
+        IL_0030: ldloc.3
+        IL_0031: ldloc.s V_4
+        IL_0033: ldc.i4.s site#29
+        IL_0035: call <Kcov>::Cmp4
+        IL_003a: ldloc.3
+        IL_003b: ldloc.s V_4
+        IL_003d: blt.s IL_000f
+        IL_003f: ldloca.s V_2
+        IL_0041: ldc.i4.s site#30
+        IL_0043: call <Kcov>::Pc
+        IL_0048: ldloc.0
+        IL_0049: ret
 
         """, samples.Listing("Loop"));
 
     [Fact]
     public void TryCatchFinallyBoundariesMoveToTheProbes() => Assert.Equal("""
-        IL_0000: ldc.i8 pc#31
-        IL_0009: call Trace::Pc
-        IL_000e: ldarg.0
-        IL_000f: call Int32::Parse
-        IL_0014: stloc.0
-        IL_0015: leave.s IL_0045
-        IL_0017: ldc.i8 pc#32
-        IL_0020: call Trace::Pc
-        IL_0025: pop
-        IL_0026: ldc.i4.m1
-        IL_0027: stloc.0
-        IL_0028: leave.s IL_0045
-        IL_002a: ldc.i8 pc#33
-        IL_0033: call Trace::Pc
-        IL_0038: ldsfld Constructs::Counter
-        IL_003d: ldc.i4.1
-        IL_003e: add
-        IL_003f: stsfld Constructs::Counter
-        IL_0044: endfinally
-        IL_0045: ldc.i8 pc#34
-        IL_004e: call Trace::Pc
-        IL_0053: ldloc.0
-        IL_0054: ret
-        .try IL_0000 to IL_0017 catch handler IL_0017 to IL_002a
-        .try IL_0000 to IL_002a finally handler IL_002a to IL_0045
+        IL_0000: ldloca.s V_1
+        IL_0002: ldc.i4.s site#31
+        IL_0004: call <Kcov>::Pc
+        IL_0009: ldarg.0
+        IL_000a: call Int32::Parse
+        IL_000f: stloc.0
+        IL_0010: leave.s IL_0036
+        IL_0012: ldloca.s V_1
+        IL_0014: ldc.i4.s site#32
+        IL_0016: call <Kcov>::Pc
+        IL_001b: pop
+        IL_001c: ldc.i4.m1
+        IL_001d: stloc.0
+        IL_001e: leave.s IL_0036
+        IL_0020: ldloca.s V_1
+        IL_0022: ldc.i4.s site#33
+        IL_0024: call <Kcov>::Pc
+        IL_0029: ldsfld Constructs::Counter
+        IL_002e: ldc.i4.1
+        IL_002f: add
+        IL_0030: stsfld Constructs::Counter
+        IL_0035: endfinally
+        IL_0036: ldloca.s V_1
+        IL_0038: ldc.i4.s site#34
+        IL_003a: call <Kcov>::Pc
+        IL_003f: ldloc.0
+        IL_0040: ret
+        .try IL_0000 to IL_0012 catch handler IL_0012 to IL_0020
+        .try IL_0000 to IL_0020 finally handler IL_0020 to IL_0036
 
         """, samples.Listing("TryCatchFinally"));
 
@@ -257,44 +291,48 @@ public sealed class GoldenIlTests(SamplesFixture samples) : IClassFixture<Sample
     {
         string listing = samples.Listing("Filter");
         Assert.Contains("""
-            IL_0014: ldc.i8 pc#36
-            IL_001d: call Trace::Pc
-            IL_0022: isinst Exception
-            IL_0027: dup
-            IL_0028: brtrue.s IL_003c
+            IL_000f: ldloca.s V_1
+            IL_0011: ldc.i4.s site#36
+            IL_0013: call <Kcov>::Pc
+            IL_0018: isinst Exception
+            IL_001d: dup
+            IL_001e: brtrue.s IL_002d
             """, listing);
         Assert.Contains("""
-            IL_007a: ldc.i8 pc#41
-            IL_0083: call Trace::Pc
-            IL_0088: endfilter
-            IL_008a: ldc.i8 pc#42
+            IL_005c: ldloca.s V_1
+            IL_005e: ldc.i4.s site#41
+            IL_0060: call <Kcov>::Pc
+            IL_0065: endfilter
+            IL_0067: ldloca.s V_1
+            IL_0069: ldc.i4.s site#42
             """, listing);
         Assert.EndsWith("""
-            .try IL_0000 to IL_0014 filter filter IL_0014 handler IL_008a to IL_009d
-            .try IL_0000 to IL_0014 catch handler IL_009d to IL_00b0
+            .try IL_0000 to IL_000f filter filter IL_000f handler IL_0067 to IL_0075
+            .try IL_0000 to IL_000f catch handler IL_0075 to IL_0083
 
             """, listing);
     }
 
     [Fact]
     public void VolatilePrefixStaysWithItsInstruction() => Assert.Contains("""
-        IL_0009: call Trace::Pc
-        IL_000e: volatile.
-        IL_0010: ldsfld Constructs::Volatile
-        IL_0015: ldc.i4.3
+        IL_0004: call <Kcov>::Pc
+        IL_0009: volatile.
+        IL_000b: ldsfld Constructs::Volatile
+        IL_0010: ldc.i4.3
         """, samples.Listing("VolatileRead"));
 
     [Fact]
     public void ReadonlyAndConstrainedPrefixesStayWithTheirInstructions() => Assert.Equal("""
-        IL_0000: ldc.i8 pc#47
-        IL_0009: call Trace::Pc
-        IL_000e: ldarg.0
-        IL_000f: ldarg.1
-        IL_0010: readonly.
-        IL_0012: ldelema T
-        IL_0017: constrained. T
-        IL_001d: callvirt Object::ToString
-        IL_0022: ret
+        IL_0000: ldloca.s V_0
+        IL_0002: ldc.i4.s site#47
+        IL_0004: call <Kcov>::Pc
+        IL_0009: ldarg.0
+        IL_000a: ldarg.1
+        IL_000b: readonly.
+        IL_000d: ldelema T
+        IL_0012: constrained. T
+        IL_0018: callvirt Object::ToString
+        IL_001d: ret
 
         """, samples.Listing("ReadonlyConstrained"));
 
@@ -303,11 +341,12 @@ public sealed class GoldenIlTests(SamplesFixture samples) : IClassFixture<Sample
     {
         string listing = IlListing.Of(samples.Result.AssemblyPath, "Constructs/<Async>d__17", "MoveNext", samples.Map.ModuleId);
         Assert.Contains("""
-            IL_0015: ldc.i8 pc#65
-            IL_001e: call Trace::Pc
-            IL_0023: ldloc.0
+            IL_0010: ldloca.s V_5
+            IL_0012: ldc.i4.s site#65
+            IL_0014: call <Kcov>::Pc
+            IL_0019: ldloc.0
             """, listing);
-        Assert.EndsWith(".try IL_0015 to IL_0131 catch handler IL_0131 to IL_0158\n", listing);
+        Assert.EndsWith(".try IL_0010 to IL_00fa catch handler IL_00fa to IL_011c\n", listing);
     }
 
     [Fact]

@@ -7,8 +7,9 @@ namespace Kcov.Instrumentation.Tests;
 
 /// <summary>
 /// A method's IL as text for golden tests: one instruction per line, branch targets as IL_xxxx,
-/// members as Type::Name, and PCs of the given module as <c>pc#site</c> so the listing reads without
-/// knowing the module id. Exception handlers follow the code.
+/// members as Type::Name, PCs of the given module as <c>pc#site</c> so the listing reads without
+/// knowing the module id, and the site index a kcov probe takes (the constant before a call into
+/// the module's &lt;Kcov&gt; class) as <c>site#N</c>. Exception handlers follow the code.
 /// </summary>
 internal static class IlListing
 {
@@ -23,7 +24,12 @@ internal static class IlListing
     {
         var text = new StringBuilder();
         foreach (var i in method.Body.Instructions)
-            text.Append(Label(i)).Append(": ").Append(i.OpCode.Name).Append(Operand(i.Operand, moduleId)).Append('\n');
+        {
+            bool siteIndex = i.Next is { OpCode.Code: Code.Call, Operand: MethodReference { DeclaringType.Name: "<Kcov>" } }
+                && i.OpCode.Code is Code.Ldc_I4 or Code.Ldc_I4_S or (>= Code.Ldc_I4_0 and <= Code.Ldc_I4_8);
+            text.Append(Label(i)).Append(": ").Append(i.OpCode.Name)
+                .Append(siteIndex ? " site#" + SiteIndex(i) : Operand(i.Operand, moduleId)).Append('\n');
+        }
         foreach (var h in method.Body.ExceptionHandlers)
         {
             text.Append(CultureInfo.InvariantCulture, $".try {Label(h.TryStart)} to {End(h.TryEnd)} {h.HandlerType.ToString().ToLowerInvariant()}");
@@ -33,6 +39,13 @@ internal static class IlListing
         }
         return text.ToString();
     }
+
+    private static int SiteIndex(Instruction i) => i.OpCode.Code switch
+    {
+        Code.Ldc_I4 => (int)i.Operand,
+        Code.Ldc_I4_S => (sbyte)i.Operand,
+        _ => i.OpCode.Code - Code.Ldc_I4_0,
+    };
 
     private static string Label(Instruction i) => "IL_" + i.Offset.ToString("x4", CultureInfo.InvariantCulture);
 

@@ -12,9 +12,10 @@ public sealed class SamplesFixture : IDisposable
     {
         OriginalPath = Snippet.Compile(Samples.Source, _dir.Combine("in"), "Constructs");
         Result = AssemblyInstrumenter.Instrument(OriginalPath, _dir.Combine("out"), 
-            // These samples pin the probes of blocks and integer comparisons site by site; the call-site
-            // hooks (which add comparison sites at calls such as int.Parse) are tested by CallSiteHookTests.
-            new InstrumentationOptions { Trace = TraceModes.Pc | TraceModes.Cmp, CallSiteHooks = false });
+            // These samples pin the probes of every block and integer comparison site by site; the call-site
+            // hooks (which add comparison sites at calls such as int.Parse) are tested by CallSiteHookTests,
+            // and pruning (which leaves blocks out) by PruningTests.
+            new InstrumentationOptions { Trace = TraceModes.Pc | TraceModes.Cmp, CallSiteHooks = false, Prune = false });
         Context = new InstrumentedLoadContext([Result.AssemblyPath]);
         Assembly = Context.LoadFromAssemblyPath(Result.AssemblyPath);
     }
