@@ -6,7 +6,8 @@ namespace Kcov.Instrumentation;
 /// ran, it ran), or when it post-dominates all of its predecessors and has more than one of them (a
 /// "full post-dominator": whenever a predecessor ran, it ran after). The entry block and every
 /// handler or filter start always get one. For each pruned block, the probed blocks whose execution
-/// implies its own are recorded, so coverage reports still mark it.
+/// implies its own are recorded, so coverage reports still mark it; a block whose coverage probed
+/// blocks cannot tell keeps its probe (see <see cref="Decide"/>), so nothing that ran goes unseen.
 /// <para>
 /// The graph is <see cref="ControlFlow"/>'s: branches and fall-throughs, and no edges for
 /// exceptions, as in LLVM for code without <c>invoke</c>. So a full post-dominator counts as run
@@ -63,8 +64,10 @@ internal sealed class BlockPruning
         int[] exits = [.. Enumerable.Range(0, n).Where(b => successors[b].Count == 0)];
         var probeable = blocks.Select(b => canProbe(b.Start)).ToArray();
 
-        var pruned = new bool[n];
-        var implied = new List<int>[n];
+        // Candidates: blocks the rule would prune, each with its witnesses (the successors of a full
+        // dominator, the predecessors of a full post-dominator): the block ran exactly when one of its
+        // witnesses ran. A block that is both has two witness sets; either will do.
+        var witnesses = new List<int[]>[n];
         if (prune)
         {
             var idom = Dominators(n, roots, successors, predecessors);
@@ -73,49 +76,55 @@ internal sealed class BlockPruning
             {
                 if (blocks[b].Entered || idom[b] == Unreachable || !probeable[b])
                     continue;
-                bool fullDominator = successors[b].Count > 0 && successors[b].All(s => Dominates(idom, b, s));
-                bool fullPostDominator = predecessors[b].Count > 1 && predecessors[b].All(p => Dominates(ipdom, b, p));
-                if (!fullDominator && !fullPostDominator)
-                    continue;
-                pruned[b] = true;
-                implied[b] = [.. (fullDominator ? successors[b] : []).Concat(fullPostDominator ? predecessors[b] : []).Distinct()];
+                var sets = new List<int[]>();
+                if (successors[b].Count > 0 && successors[b].All(s => Dominates(idom, b, s)))
+                    sets.Add([.. successors[b]]);
+                if (predecessors[b].Count > 1 && predecessors[b].All(p => Dominates(ipdom, b, p)))
+                    sets.Add([.. predecessors[b]]);
+                if (sets.Count > 0)
+                    witnesses[b] = sets;
             }
         }
 
-        // Resolve each pruned block to probed blocks, through pruned ones. A pruned block that no
-        // probed block implies (which the rule should not produce) keeps its probe: no block is lost.
-        var by = new HashSet<int>[n];
-        bool changed = true;
-        while (changed)
+        // Each pruned block must be told by probed blocks alone: it ran iff one of `by[b]` ran. A
+        // witness that is itself pruned stands for its own `by`, so witnesses must be settled before
+        // the blocks that rely on them. Two pruned blocks that are each other's only witnesses (the
+        // head and the join of an if without else, when the if's body rarely runs) would tell
+        // nothing about each other, so a candidate whose witnesses never settle keeps its probe.
+        var by = new int[n][];
+        var pruned = new bool[n];
+        for (int b = 0; b < n; b++)
         {
-            changed = false;
+            if (probeable[b] && witnesses[b] is null)
+                by[b] = [b];
+        }
+        while (true)
+        {
+            bool progress = false;
             for (int b = 0; b < n; b++)
             {
-                if (!pruned[b])
+                if (by[b] is not null || witnesses[b] is null)
                     continue;
-                by[b] ??= [];
-                foreach (int i in implied[b])
+                foreach (var set in witnesses[b])
                 {
-                    if (!pruned[i] && probeable[i])
-                        changed |= by[b].Add(i);
-                    else if (pruned[i] && by[i] is { } transitive)
-                        foreach (int t in transitive)
-                            changed |= by[b].Add(t);
-                }
-            }
-            if (!changed)
-            {
-                for (int b = 0; b < n; b++)
-                {
-                    if (pruned[b] && by[b].Count == 0)
+                    if (set.All(w => by[w] is not null))
                     {
-                        pruned[b] = false;
-                        changed = true;
+                        by[b] = [.. set.SelectMany(w => by[w]).Distinct().Order()];
+                        pruned[b] = true;
+                        progress = true;
+                        break;
                     }
                 }
-                if (changed)
-                    Array.Clear(by);
             }
+            if (progress)
+                continue;
+            // Nothing settles: the first unsettled candidate keeps its probe, and that may settle others.
+            int keep = Array.FindIndex(witnesses, w => w is not null);
+            while (keep >= 0 && by[keep] is not null)
+                keep = Array.FindIndex(witnesses, keep + 1, w => w is not null);
+            if (keep < 0)
+                break;
+            by[keep] = [keep];
         }
 
         var probed = new HashSet<int>();
@@ -123,7 +132,7 @@ internal sealed class BlockPruning
         for (int b = 0; b < n; b++)
         {
             if (pruned[b])
-                impliedBy.Add(blocks[b].Start, [.. by[b].Order().Select(i => blocks[i].Start)]);
+                impliedBy.Add(blocks[b].Start, [.. by[b].Select(i => blocks[i].Start)]);
             else if (probeable[b])
                 probed.Add(blocks[b].Start);
         }

@@ -12,14 +12,14 @@ namespace Kcov.Instrumentation.Tests;
 public sealed class RealLibraryFixture : IDisposable
 {
     private readonly TempDirectory _root = new();
-    private readonly ConcurrentDictionary<(string, TraceModes), Lazy<InstrumentedLibrary>> _libraries = new();
+    private readonly ConcurrentDictionary<(string, TraceModes, bool), Lazy<InstrumentedLibrary>> _libraries = new();
 
-    internal InstrumentedLibrary Get(LibraryWorkload workload, TraceModes modes) =>
-        _libraries.GetOrAdd((workload.Name, modes), _ => new Lazy<InstrumentedLibrary>(() =>
+    internal InstrumentedLibrary Get(LibraryWorkload workload, TraceModes modes, bool prune = true) =>
+        _libraries.GetOrAdd((workload.Name, modes, prune), _ => new Lazy<InstrumentedLibrary>(() =>
         {
-            string output = _root.Combine(workload.Name + "-" + modes.ToString().Replace(", ", "+"));
+            string output = _root.Combine(workload.Name + "-" + modes.ToString().Replace(", ", "+") + (prune ? "" : "-noprune"));
             var result = AssemblyInstrumenter.Instrument(workload.OriginalPath, output,
-                new InstrumentationOptions { Trace = modes });
+                new InstrumentationOptions { Trace = modes, Prune = prune });
             var context = new InstrumentedLoadContext([result.AssemblyPath, typeof(LibraryWorkload).Assembly.Location]);
             return new InstrumentedLibrary(workload, result, context);
         })).Value;
