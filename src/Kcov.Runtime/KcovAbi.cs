@@ -26,6 +26,17 @@ public static class KcovAbi
     /// <summary><c>_IOW('c', 102, struct kcov_remote_arg)</c>: collect from remote sections.</summary>
     public const uint RemoteEnable = IocWrite << IocDirShift | RemoteArgHeaderSize << IocSizeShift | KcovIoctlType << IocTypeShift | 102 << IocNrShift;
 
+    /// <summary>
+    /// <c>_IOW('c', 103, unsigned long)</c>: bind the device to the calling thread in unique mode
+    /// (kcov's 2025 CONFIG_KCOV_UNIQUE): the argument is a number of words at the start of the area
+    /// that become a bitmap, and the rest of the area is the trace (its word 0 the count). A block
+    /// writes its PC only the first time it runs after a reset.
+    /// </summary>
+    public const uint UniqueEnable = IocWrite << IocDirShift | sizeof(ulong) << IocSizeShift | KcovIoctlType << IocTypeShift | 103 << IocNrShift;
+
+    /// <summary><c>_IO('c', 104)</c>: from the bound thread, clear the trace's count and, in unique mode, the bitmap.</summary>
+    public const uint ResetTrace = IocNone << IocDirShift | KcovIoctlType << IocTypeShift | 104 << IocNrShift;
+
     /// <summary>Trace mode argument of <see cref="Enable"/>: record the PC of each basic block.</summary>
     public const ulong TracePc = 0;
 

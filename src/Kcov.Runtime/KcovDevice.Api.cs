@@ -51,6 +51,21 @@ public sealed partial class KcovDevice
     public void Enable(KcovMode mode) =>
         Check(IoctlChecked(KcovAbi.Enable, (ulong)mode, out var why), "KCOV_ENABLE", why);
 
+    /// <summary>
+    /// KCOV_UNIQUE_ENABLE: binds the calling thread in unique mode. The first
+    /// <paramref name="bitmapWords"/> words of the area become a bitmap (one bit per instrumented
+    /// site, <see cref="Trace.SiteBits"/> in all), the rest is the trace: its word 0
+    /// (<c>area.Words[bitmapWords]</c>) counts the PCs that follow, and each block's PC is written
+    /// only the first time the block runs after a reset. Reset with <see cref="ResetTrace"/>, or by
+    /// zeroing the bitmap and that count word.
+    /// </summary>
+    public void EnableUnique(int bitmapWords) =>
+        Check(IoctlChecked(KcovAbi.UniqueEnable, unchecked((ulong)bitmapWords), out var why), "KCOV_UNIQUE_ENABLE", why);
+
+    /// <summary>KCOV_RESET_TRACE: from the bound thread, clears the trace's count and, in unique mode, the bitmap.</summary>
+    public void ResetTrace() =>
+        Check(IoctlChecked(KcovAbi.ResetTrace, 0, out var why), "KCOV_RESET_TRACE", why);
+
     /// <summary>KCOV_DISABLE: unbinds the calling thread, which must be the one that enabled the device.</summary>
     public void Disable() =>
         Check(IoctlChecked(KcovAbi.Disable, 0, out var why), "KCOV_DISABLE", why);

@@ -57,6 +57,8 @@ public sealed unsafe partial class KcovDevice : IDisposable
     private int _sequence = 1;
     /// <summary>Collecting from remote sections (KCOV_REMOTE_ENABLE) rather than from _t itself.</summary>
     private bool _remote;
+    /// <summary>Words at the start of the area that are the unique-mode bitmap; 0 in other modes.</summary>
+    private ulong _bitmapWords;
     /// <summary>Size in words of the area each remote section writes.</summary>
     private uint _remoteSize;
 
@@ -106,6 +108,7 @@ public sealed unsafe partial class KcovDevice : IDisposable
                     KcovTask.ModeDisabled => "DISABLED",
                     KcovTask.ModeInit => "INIT",
                     KcovTask.ModeTracePc => "TRACE_PC",
+                    KcovTask.ModeUniquePc => "UNIQUE_PC",
                     _ => "TRACE_CMP",
                 };
         }
@@ -167,6 +170,46 @@ public sealed unsafe partial class KcovDevice : IDisposable
                 _t = t;
                 // Put either at thread end (TaskExit) or in KCOV_DISABLE.
                 Get();
+                return 0;
+            }
+
+            case KcovAbi.UniqueEnable:
+            {
+                // kcov_handle_unique_enable(): the same state checks as KCOV_ENABLE, then the bitmap
+                // must be at least one word and leave at least two for the trace (count and one PC).
+                int bindable = CheckBindableLocked("KCOV_UNIQUE_ENABLE", out var t, out why);
+                if (bindable < 0)
+                    return bindable;
+                if (arg == 0 || arg >= _size - 1)
+                    return Fail(Errno.EINVAL, out why, $"a bitmap of {arg} words does not fit an area of {_size} words; it must be from 1 to {_size - 2} words, leaving two for the trace");
+                _mode = KcovTask.ModeUniquePc;
+                _bitmapWords = arg;
+                t.Start(_size, _area!.Pointer, KcovTask.ModeUniquePc, _sequence, arg);
+                t.Kcov = this;
+                _t = t;
+                // Put either at thread end (TaskExit) or in KCOV_DISABLE.
+                Get();
+                return 0;
+            }
+
+            case KcovAbi.ResetTrace:
+            {
+                // As kcov: only the bound thread, only in a mode that collects (remote included).
+                var t = KcovTask.Current;
+                if (arg != 0 || t?.Kcov != this)
+                    return Fail(Errno.EINVAL, out why, arg != 0
+                        ? "KCOV_RESET_TRACE takes the argument 0"
+                        : "KCOV_RESET_TRACE must come from the thread that enabled this device");
+                if (_t != t)
+                {
+                    KcovEventSource.Log.Warning("KCOV_RESET_TRACE", "the calling thread is wired to the device but is not its bound thread");
+                    return Fail(Errno.EINVAL, out why, "the calling thread is not the one this device is bound to");
+                }
+                if (_mode < KcovTask.ModeTracePc)
+                    return Fail(Errno.EINVAL, out why, "KCOV_RESET_TRACE needs an enabled device");
+                ulong* area = _area!.Pointer;
+                new Span<ulong>(area, (int)_bitmapWords).Clear();
+                Volatile.Write(ref area[_bitmapWords], 0UL);
                 return 0;
             }
 
@@ -313,6 +356,7 @@ public sealed unsafe partial class KcovDevice : IDisposable
     {
         _t = null;
         _mode = KcovTask.ModeInit;
+        _bitmapWords = 0;
         _remote = false;
         _remoteSize = 0;
         _sequence++;

@@ -29,6 +29,10 @@ public class DeviceStateMachineTests
         DisabledAfterPc,
         /// <summary>Enabled in TRACE_CMP, then disabled.</summary>
         DisabledAfterCmp,
+        /// <summary>Enabled in unique mode (KCOV_UNIQUE_ENABLE(2)) on the row's thread.</summary>
+        UniquePc,
+        /// <summary>Enabled in unique mode, then disabled.</summary>
+        DisabledAfterUnique,
         /// <summary>Enabled in TRACE_PC on another (live) thread.</summary>
         TracePcElsewhere,
         /// <summary>Mapped, while the row's thread is bound to a second device.</summary>
@@ -63,6 +67,14 @@ public class DeviceStateMachineTests
     private static Op Disable(ulong arg) => new($"KCOV_DISABLE({arg})",
         d => d.Ioctl(KcovAbi.Disable, arg),
         arg == 0 ? d => d.Disable() : null);
+
+    private static Op UniqueEnable(ulong bitmapWords) => new($"KCOV_UNIQUE_ENABLE({bitmapWords})",
+        d => d.Ioctl(KcovAbi.UniqueEnable, bitmapWords),
+        bitmapWords <= int.MaxValue ? d => d.EnableUnique((int)bitmapWords) : null);
+
+    private static Op ResetTrace(ulong arg) => new($"KCOV_RESET_TRACE({arg})",
+        d => d.Ioctl(KcovAbi.ResetTrace, arg),
+        arg == 0 ? d => d.ResetTrace() : null);
 
     private static Op Raw(uint cmd, ulong arg) => new($"ioctl(0x{cmd:x}, {arg})", d => d.Ioctl(cmd, arg), null);
 
@@ -123,6 +135,40 @@ public class DeviceStateMachineTests
         new(From.DisabledAfterPc, Disable(0), Errno.EINVAL, "INIT"), // twice
         new(From.MappedThreadBusy, Disable(0), Errno.EINVAL, "INIT"), // the thread's device is another one
 
+        // KCOV_UNIQUE_ENABLE: KCOV_ENABLE's state checks, then a bitmap of 1 to size-2 words
+        // (the trace needs its count word and room for one PC).
+        new(From.Mapped, UniqueEnable(2), 0, "UNIQUE_PC"),
+        new(From.Mapped, UniqueEnable(1), 0, "UNIQUE_PC"),
+        new(From.Mapped, UniqueEnable(Words - 2), 0, "UNIQUE_PC"),
+        new(From.Mapped, UniqueEnable(Words - 1), Errno.EINVAL, "INIT"),
+        new(From.Mapped, UniqueEnable(0), Errno.EINVAL, "INIT"),
+        new(From.Mapped, UniqueEnable(ulong.MaxValue), Errno.EINVAL, "INIT"),
+        new(From.Opened, UniqueEnable(2), Errno.EINVAL, "DISABLED"),
+        new(From.Init, UniqueEnable(2), Errno.EINVAL, "INIT"),
+        new(From.TracePc, UniqueEnable(2), Errno.EINVAL, "TRACE_PC"),
+        new(From.UniquePc, UniqueEnable(2), Errno.EINVAL, "UNIQUE_PC"),
+        new(From.UniquePc, Enable(KcovAbi.TracePc), Errno.EINVAL, "UNIQUE_PC"),
+        new(From.MappedThreadBusy, UniqueEnable(2), Errno.EBUSY, "INIT"),
+        new(From.MappedThreadBusy, UniqueEnable(0), Errno.EBUSY, "INIT"), // EBUSY is checked before the size
+        new(From.UniquePc, Mmap(Bytes, 0), Errno.EINVAL, "UNIQUE_PC"),
+        new(From.UniquePc, InitTrace(8), Errno.EBUSY, "UNIQUE_PC"),
+        new(From.UniquePc, Disable(0), 0, "INIT"),
+        new(From.UniquePc, Elsewhere(Disable(0)), Errno.EINVAL, "UNIQUE_PC"),
+        new(From.DisabledAfterUnique, Enable(KcovAbi.TracePc), 0, "TRACE_PC"),
+        new(From.DisabledAfterUnique, UniqueEnable(3), 0, "UNIQUE_PC"),
+
+        // KCOV_RESET_TRACE: argument 0, from the bound thread of an enabled device (any mode).
+        new(From.UniquePc, ResetTrace(0), 0, "UNIQUE_PC"),
+        new(From.TracePc, ResetTrace(0), 0, "TRACE_PC"),
+        new(From.TraceCmp, ResetTrace(0), 0, "TRACE_CMP"),
+        new(From.UniquePc, ResetTrace(1), Errno.EINVAL, "UNIQUE_PC"),
+        new(From.UniquePc, Elsewhere(ResetTrace(0)), Errno.EINVAL, "UNIQUE_PC"),
+        new(From.TracePcElsewhere, ResetTrace(0), Errno.EINVAL, "TRACE_PC"),
+        new(From.Mapped, ResetTrace(0), Errno.EINVAL, "INIT"),
+        new(From.DisabledAfterUnique, ResetTrace(0), Errno.EINVAL, "INIT"),
+        new(From.MappedThreadBusy, ResetTrace(0), Errno.EINVAL, "INIT"), // the thread's device is another one
+        new(From.Opened, ResetTrace(0), Errno.EINVAL, "DISABLED"),
+
         // Unknown commands, including kcov's numbers with another size or direction.
         new(From.Opened, Raw(0x1234, 0), Errno.ENOTTY, "DISABLED"),
         new(From.TracePc, Raw(0x6367, 0), Errno.ENOTTY, "TRACE_PC"), // _IO('c', 103)
@@ -136,6 +182,8 @@ public class DeviceStateMachineTests
         new(From.Closed, Mmap(Bytes, 0), Errno.EBADF, "DISABLED"),
         new(From.Closed, Enable(KcovAbi.TracePc), Errno.EBADF, "DISABLED"),
         new(From.Closed, Disable(0), Errno.EBADF, "DISABLED"),
+        new(From.Closed, UniqueEnable(2), Errno.EBADF, "DISABLED"),
+        new(From.Closed, ResetTrace(0), Errno.EBADF, "DISABLED"),
     ];
 
     public static TheoryData<int> AbiRows() => new(Enumerable.Range(0, Table.Length));
@@ -232,6 +280,13 @@ public class DeviceStateMachineTests
                 break;
             case From.DisabledAfterCmp:
                 device.Enable(KcovMode.TraceCmp);
+                device.Disable();
+                break;
+            case From.UniquePc:
+                device.EnableUnique(2);
+                break;
+            case From.DisabledAfterUnique:
+                device.EnableUnique(2);
                 device.Disable();
                 break;
             case From.TracePcElsewhere:
