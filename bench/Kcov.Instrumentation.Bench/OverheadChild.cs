@@ -14,8 +14,8 @@ using Kcov.Workloads;
 /// </summary>
 static unsafe class OverheadChild
 {
-    /// <summary>Enough for one pass of the largest document set (PCs, or 4-word records, per document).</summary>
-    private static readonly int AreaWords = int.Parse(Environment.GetEnvironmentVariable("KCOV_BENCH_WORDS") ?? "4194304");
+    /// <summary>Enough for the largest document (PCs, or 4-word records): nothing is dropped.</summary>
+    private const int AreaWords = 1 << 22;
 
     public static int Run(string library, string mode, double warmupSeconds, int batches)
     {
@@ -25,11 +25,21 @@ static unsafe class OverheadChild
 
         KcovDevice? device = null;
         KcovArea? area = null;
+        int bitmapWords = 0;
         switch (mode)
         {
             case "none": break;
             case "pc": device = KcovDevice.OpenEnabled(AreaWords, KcovMode.TracePc, out area); break;
             case "cmp": device = KcovDevice.OpenEnabled(AreaWords, KcovMode.TraceCmp, out area); break;
+            case "unique":
+                // The library's module registers its sites' bits when its first probe runs (the
+                // inputs' check above ran it), so the bitmap can be sized to them as a fuzzer would.
+                bitmapWords = (int)((Kcov.Trace.SiteBits + 63) / 64);
+                device = KcovDevice.Open();
+                device.InitTrace(bitmapWords + AreaWords);
+                area = device.Map();
+                device.EnableUnique(bitmapWords);
+                break;
             default: throw new ArgumentException($"unknown mode {mode}");
         }
         try
@@ -44,7 +54,7 @@ static unsafe class OverheadChild
             var quiet = Stopwatch.StartNew();
             while (clock.Elapsed.TotalSeconds < 120)
             {
-                Pass(run, inputs, area);
+                Pass(run, inputs, area, bitmapWords);
                 passes++;
                 long now = System.Runtime.JitInfo.GetCompiledMethodCount();
                 if (now != compiled)
@@ -60,10 +70,9 @@ static unsafe class OverheadChild
             long entries = 0;
             foreach (var input in inputs)
             {
-                if (area is not null)
-                    area.Words[0] = 0;
+                Reset(area, bitmapWords);
                 run(input);
-                entries += (long)(area?.Words[0] ?? 0);
+                entries += (long)(area?.Words[bitmapWords] ?? 0);
             }
             // Batches of about 20 ms each: short enough that some run undisturbed on a shared machine.
             int perBatch = Math.Max(1, (int)(passes * 0.02 / warmup));
@@ -74,7 +83,7 @@ static unsafe class OverheadChild
                 double cpuStart = ThreadCpuMilliseconds();
                 clock.Restart();
                 for (int p = 0; p < perBatch; p++)
-                    Pass(run, inputs, area);
+                    Pass(run, inputs, area, bitmapWords);
                 wall.Add(clock.Elapsed.TotalMilliseconds / perBatch);
                 cpu.Add((ThreadCpuMilliseconds() - cpuStart) / perBatch);
             }
@@ -103,14 +112,20 @@ static unsafe class OverheadChild
         return t.Seconds * 1e3 + t.Nanoseconds / 1e6;
     }
 
-    private static void Pass(Func<byte[], string> run, List<byte[]> inputs, KcovArea? area)
+    private static void Pass(Func<byte[], string> run, List<byte[]> inputs, KcovArea? area, int bitmapWords)
     {
         foreach (var input in inputs)
         {
-            if (area is not null)
-                area.Words[0] = 0;
+            Reset(area, bitmapWords);
             run(input);
         }
+    }
+
+    /// <summary>What a fuzzer does before each input: the count, and in unique mode the bitmap, back to zero.</summary>
+    private static void Reset(KcovArea? area, int bitmapWords)
+    {
+        if (area is not null)
+            area.Words[..(bitmapWords + 1)].Clear();
     }
 
     private static bool Succeeds(Func<byte[], string> run, byte[] input)
