@@ -44,8 +44,8 @@ static class InstrumentationSpeed
     {
         Console.WriteLine("## Instrumentation speed (InstrumentToMemory: read + rewrite + write + PC map)");
         Console.WriteLine();
-        Console.WriteLine("| library | trace | input KB | methods | blocks | cmp | switch | sites | min ms | median ms | sites/s (median) | MB/s (median) |");
-        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| library | trace | input KB | methods | probed blocks | pruned blocks | cmp | switch | sites | min ms | median ms | sites/s (median) | MB/s (median) |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var workload in LibraryWorkload.All)
         {
             foreach (var trace in new[] { TraceModes.Pc, TraceModes.Pc | TraceModes.Cmp })
@@ -62,7 +62,7 @@ static class InstrumentationSpeed
                 }
                 double median = Stats.Median(times);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {workload.Name} | {(trace == TraceModes.Pc ? "pc" : "pc,cmp")} | {s!.InputBytes / 1024} | {s.Methods} | {s.BlockSites} | {s.CmpSites} | {s.SwitchSites} | {s.Sites} | {times.Min():0} | {median:0} | {s.Sites / (median / 1000):0} | {s.InputBytes / 1048576.0 / (median / 1000):0.00} |"));
+                    $"| {workload.Name} | {(trace == TraceModes.Pc ? "pc" : "pc,cmp")} | {s!.InputBytes / 1024} | {s.Methods} | {s.BlockSites} | {s.ImpliedBlocks} | {s.CmpSites} | {s.SwitchSites} | {s.Sites} | {times.Min():0} | {median:0} | {s.Sites / (median / 1000):0} | {s.InputBytes / 1048576.0 / (median / 1000):0.00} |"));
             }
         }
     }

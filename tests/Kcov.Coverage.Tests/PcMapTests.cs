@@ -33,7 +33,7 @@ public sealed class PcMapTests
     {
         var bytes = Bytes(Maps.Parser());
         Assert.Equal("KCOVMAP\0"u8.ToArray(), bytes[..8]);
-        Assert.Equal(2u, BitConverter.ToUInt32(bytes, 8));
+        Assert.Equal(3u, BitConverter.ToUInt32(bytes, 8));
         Assert.Equal(Maps.ModuleId, BitConverter.ToUInt32(bytes, 12));
         Assert.Equal(8u, BitConverter.ToUInt32(bytes, 32));
     }
