@@ -7,4 +7,5 @@ if (args is ["sections-throughput"])
     Kcov.Benchmarks.SectionsThroughputBenchmarks.Interleaved();
     return;
 }
+Console.WriteLine($"RealisticMethodBenchmarks: one call runs {Kcov.Benchmarks.RealisticMethodBenchmarks.BlocksPerCall} blocks");
 BenchmarkSwitcher.FromAssembly(typeof(Kcov.Benchmarks.TracePathBenchmarks).Assembly).Run(args);

@@ -4,7 +4,7 @@ using System.Text;
 namespace Kcov.Coverage;
 
 /// <summary>
-/// The PC map file format, version 2: the only code that reads or writes it (docs/pcmap.md
+/// The PC map file format, version 3: the only code that reads or writes it (docs/pcmap.md
 /// describes the same layout; change both together and bump <see cref="Version"/>).
 /// All integers little-endian.
 /// <code>
@@ -27,7 +27,7 @@ namespace Kcov.Coverage;
 /// </summary>
 internal static class PcMapFormat
 {
-    public const uint Version = 2;
+    public const uint Version = 3;
     private static ReadOnlySpan<byte> Magic => "KCOVMAP\0"u8;
     private const int HeaderSize = 8 + 4 * 10 + 16 + 16;
     private const int MethodSize = 6 * 4;

@@ -76,8 +76,8 @@ public sealed class PcMapTests
     public void ANewerVersionSaysSo()
     {
         var bytes = Bytes(Maps.Parser());
-        bytes[8] = 3;
-        Assert.Contains("version 3", Assert.Throws<InvalidDataException>(() => PcMap.Load(bytes, "new")).Message);
+        bytes[8] = 4;
+        Assert.Contains("version 4", Assert.Throws<InvalidDataException>(() => PcMap.Load(bytes, "new")).Message);
     }
 
     [Fact]
