@@ -6,8 +6,9 @@ namespace Kcov.Instrumentation;
 /// <summary>
 /// Types of the evaluation stack before every instruction of a method body, found by simulating
 /// each opcode's stack transition (ECMA-335 III) from the entry point and every handler start
-/// until nothing changes. trace-cmp needs it to pick Cmp4 or Cmp8, to know a comparison is on
-/// integers at all, and to see a literal operand. Unreachable instructions have no state.
+/// until nothing changes. trace-cmp needs it to pick Cmp1, Cmp2, Cmp4 or Cmp8 (an int32 loaded
+/// from a byte, char or short, or converted to one, stays known as such), to know a comparison is
+/// on integers at all, and to see a literal operand. Unreachable instructions have no state.
 /// </summary>
 internal sealed class EvaluationStack
 {
@@ -121,12 +122,12 @@ internal sealed class EvaluationStack
         {
             case Code.Ldarg:
                 var parameter = (ParameterDefinition)operand;
-                Push(parameter.Index < 0 || parameter == method.Body.ThisParameter
-                    ? (method.DeclaringType.IsValueType ? StackKind.ManagedPtr : StackKind.ObjectRef)
-                    : TypeKinds.Of(parameter.ParameterType));
+                stack.Add(parameter.Index < 0 || parameter == method.Body.ThisParameter
+                    ? new StackSlot(method.DeclaringType.IsValueType ? StackKind.ManagedPtr : StackKind.ObjectRef)
+                    : TypeKinds.SlotOf(parameter.ParameterType));
                 return true;
             case Code.Ldloc:
-                Push(TypeKinds.Of(((VariableDefinition)operand).VariableType));
+                stack.Add(TypeKinds.SlotOf(((VariableDefinition)operand).VariableType));
                 return true;
             case Code.Ldarga or Code.Ldloca or Code.Ldsflda:
                 Push(StackKind.ManagedPtr);
@@ -157,7 +158,7 @@ internal sealed class EvaluationStack
                 if (newobj)
                     Push(TypeKinds.Of(callee.DeclaringType));
                 else if (!IsVoid(callee.ReturnType))
-                    Push(TypeKinds.Of(callee.ReturnType, callee.DeclaringType, callee as GenericInstanceMethod));
+                    stack.Add(TypeKinds.SlotOf(callee.ReturnType, callee.DeclaringType, callee as GenericInstanceMethod));
                 return true;
             }
             case Code.Calli:
@@ -166,7 +167,7 @@ internal sealed class EvaluationStack
                 if (!Pop(site.Parameters.Count + 1 + (site.HasThis && !site.ExplicitThis ? 1 : 0)))
                     return false;
                 if (!IsVoid(site.ReturnType))
-                    Push(TypeKinds.Of(site.ReturnType));
+                    stack.Add(TypeKinds.SlotOf(site.ReturnType));
                 return true;
             }
             case Code.Ret:
@@ -177,24 +178,24 @@ internal sealed class EvaluationStack
                 var field = (FieldReference)operand;
                 if (!Pop(1))
                     return false;
-                Push(TypeKinds.Of(field.FieldType, field.DeclaringType));
+                stack.Add(TypeKinds.SlotOf(field.FieldType, field.DeclaringType));
                 return true;
             }
             case Code.Ldsfld:
             {
                 var field = (FieldReference)operand;
-                Push(TypeKinds.Of(field.FieldType, field.DeclaringType));
+                stack.Add(TypeKinds.SlotOf(field.FieldType, field.DeclaringType));
                 return true;
             }
             case Code.Ldobj or Code.Unbox_Any:
                 if (!Pop(1))
                     return false;
-                Push(TypeKinds.Of((TypeReference)operand));
+                stack.Add(TypeKinds.SlotOf((TypeReference)operand));
                 return true;
             case Code.Ldelem_Any:
                 if (!Pop(2))
                     return false;
-                Push(TypeKinds.Of((TypeReference)operand));
+                stack.Add(TypeKinds.SlotOf((TypeReference)operand));
                 return true;
             case Code.Conv_I1 or Code.Conv_U1 or Code.Conv_I2 or Code.Conv_U2 or Code.Conv_I4 or Code.Conv_U4
                 or Code.Conv_Ovf_I1 or Code.Conv_Ovf_U1 or Code.Conv_Ovf_I2 or Code.Conv_Ovf_U2 or Code.Conv_Ovf_I4 or Code.Conv_Ovf_U4
@@ -236,8 +237,15 @@ internal sealed class EvaluationStack
                 Push(a);
                 return true;
             }
-            case Code.Ldind_I1 or Code.Ldind_U1 or Code.Ldind_I2 or Code.Ldind_U2 or Code.Ldind_I4 or Code.Ldind_U4
-                or Code.Ldelem_I1 or Code.Ldelem_U1 or Code.Ldelem_I2 or Code.Ldelem_U2 or Code.Ldelem_I4 or Code.Ldelem_U4:
+            case Code.Ldind_U1 or Code.Ldelem_U1:
+                return PopPush(stack, instruction, StackKind.Int32, NarrowInteger.UInt8);
+            case Code.Ldind_I1 or Code.Ldelem_I1:
+                return PopPush(stack, instruction, StackKind.Int32, NarrowInteger.Int8);
+            case Code.Ldind_U2 or Code.Ldelem_U2:
+                return PopPush(stack, instruction, StackKind.Int32, NarrowInteger.UInt16);
+            case Code.Ldind_I2 or Code.Ldelem_I2:
+                return PopPush(stack, instruction, StackKind.Int32, NarrowInteger.Int16);
+            case Code.Ldind_I4 or Code.Ldind_U4 or Code.Ldelem_I4 or Code.Ldelem_U4:
                 return PopPush(stack, instruction, StackKind.Int32);
             case Code.Ldind_I8 or Code.Ldelem_I8:
                 return PopPush(stack, instruction, StackKind.Int64);
@@ -283,13 +291,13 @@ internal sealed class EvaluationStack
         return type.MetadataType == MetadataType.Void;
     }
 
-    private static bool PopPush(List<StackSlot> stack, Instruction instruction, StackKind kind)
+    private static bool PopPush(List<StackSlot> stack, Instruction instruction, StackKind kind, NarrowInteger narrow = NarrowInteger.None)
     {
         int pops = PopCount(instruction.OpCode.StackBehaviourPop);
         if (stack.Count < pops)
             return false;
         stack.RemoveRange(stack.Count - pops, pops);
-        stack.Add(new StackSlot(kind));
+        stack.Add(new StackSlot(kind, null, narrow));
         return true;
     }
 
@@ -312,7 +320,15 @@ internal sealed class EvaluationStack
             Code.Conv_U8 or Code.Conv_U => value.Kind == StackKind.Int32 ? (uint)c : c,
             _ => null,
         };
-        stack[^1] = new StackSlot(kind, constant);
+        var narrow = code switch
+        {
+            Code.Conv_U1 or Code.Conv_Ovf_U1 or Code.Conv_Ovf_U1_Un => NarrowInteger.UInt8,
+            Code.Conv_I1 or Code.Conv_Ovf_I1 or Code.Conv_Ovf_I1_Un => NarrowInteger.Int8,
+            Code.Conv_U2 or Code.Conv_Ovf_U2 or Code.Conv_Ovf_U2_Un => NarrowInteger.UInt16,
+            Code.Conv_I2 or Code.Conv_Ovf_I2 or Code.Conv_Ovf_I2_Un => NarrowInteger.Int16,
+            _ => NarrowInteger.None,
+        };
+        stack[^1] = new StackSlot(kind, constant, narrow);
         return true;
     }
 

@@ -55,6 +55,10 @@ internal sealed class MethodRewriter
         return Instruction.Create(OpCodes.Ldloca, _frame);
     }
 
+    /// <summary>Comparison sites of 1 and 2-byte operands so far, over every method this rewriter rewrote.</summary>
+    public int Cmp1Sites { get; private set; }
+    public int Cmp2Sites { get; private set; }
+
     /// <summary>Whether the last rewritten method's comparisons went untraced because its stack could not be typed.</summary>
     public bool LastMethodUntyped { get; private set; }
 
@@ -166,7 +170,7 @@ internal sealed class MethodRewriter
                 break;
             case Code.Switch:
                 if (before.Length >= 1 && before[^1].Kind is StackKind.Int32 or StackKind.NativeInt)
-                    EmitSwitch(((Instruction[])instruction.Operand).Length, offset, il);
+                    EmitSwitch(before[^1], ((Instruction[])instruction.Operand).Length, offset, il);
                 break;
         }
     }
@@ -177,15 +181,17 @@ internal sealed class MethodRewriter
     /// stloc b'; stloc a'                          // spill both
     /// ldloca frame
     /// ldloc a'; [conv]; ldloc b'; [conv]          // or b' first when only b is a literal
-    /// ldc.i4 index; call &lt;Kcov&gt;::[Const]Cmp4|8
+    /// ldc.i4 index; call &lt;Kcov&gt;::[Const]Cmp1|2|4|8
     /// ldloc a'; ldloc b'                          // reload, then the original OP
     /// </code>
+    /// The size is kcov's: 8 for int64 and native int, 1 or 2 where both int32 operands are known to
+    /// be that narrow (<see cref="StackSlot.ComparisonSize"/>), else 4.
     /// </summary>
     private void EmitTwoOperands(StackSlot a, StackSlot b, int offset, List<Instruction> il, SpillLocals spills)
     {
         int size = (a.Kind, b.Kind) switch
         {
-            (StackKind.Int32, StackKind.Int32) => 4,
+            (StackKind.Int32, StackKind.Int32) => StackSlot.ComparisonSize(a, b),
             (StackKind.Int64, StackKind.Int64) => 8,
             (StackKind.NativeInt, StackKind.Int32 or StackKind.NativeInt) or (StackKind.Int32, StackKind.NativeInt) => 8,
             _ => 0,
@@ -203,45 +209,71 @@ internal sealed class MethodRewriter
         LoadWidened(il, swap ? localB : localA, swap ? b.Kind : a.Kind, size);
         LoadWidened(il, swap ? localA : localB, swap ? a.Kind : b.Kind, size);
         il.Add(LoadIndex(pc));
-        il.Add(Instruction.Create(OpCodes.Call, _probes.For(size == 4
-            ? (constant ? _runtime.ConstCmp4 : _runtime.Cmp4)
-            : (constant ? _runtime.ConstCmp8 : _runtime.Cmp8))));
+        il.Add(Instruction.Create(OpCodes.Call, _probes.For(Comparison(size, constant))));
         il.Add(Instruction.Create(OpCodes.Ldloc, localA));
         il.Add(Instruction.Create(OpCodes.Ldloc, localB));
     }
 
     /// <summary>
-    /// <c>brtrue/brfalse v</c> on an integer is a comparison with the constant 0:
-    /// <code>stloc v'; ldloca frame; ldc 0; ldloc v'; [conv.u8]; ldc.i4 index; call &lt;Kcov&gt;::ConstCmp4|8; ldloc v'</code>
+    /// <c>brtrue/brfalse v</c> on an integer is a comparison with the constant 0, of v's size:
+    /// <code>stloc v'; ldloca frame; ldc 0; ldloc v'; [conv]; ldc.i4 index; call &lt;Kcov&gt;::ConstCmp1|2|4|8; ldloc v'</code>
     /// </summary>
     private void EmitAgainstZero(StackSlot value, int offset, List<Instruction> il, SpillLocals spills)
     {
         if (!value.IsInteger)
             return;
-        int size = value.Kind == StackKind.Int32 ? 4 : 8;
+        int size = value.Kind == StackKind.Int32 ? StackSlot.ComparisonSize(value, null) : 8;
         var local = spills.Get(value.Kind, 0);
         ulong pc = _sites.Add(SiteKind.Cmp, offset);
         il.Add(Instruction.Create(OpCodes.Stloc, local));
         il.Add(LoadFrame());
-        il.Add(size == 4 ? Instruction.Create(OpCodes.Ldc_I4, 0) : Instruction.Create(OpCodes.Ldc_I8, 0L));
+        il.Add(size == 8 ? Instruction.Create(OpCodes.Ldc_I8, 0L) : Instruction.Create(OpCodes.Ldc_I4, 0));
         LoadWidened(il, local, value.Kind, size);
         il.Add(LoadIndex(pc));
-        il.Add(Instruction.Create(OpCodes.Call, _probes.For(size == 4 ? _runtime.ConstCmp4 : _runtime.ConstCmp8)));
+        il.Add(Instruction.Create(OpCodes.Call, _probes.For(Comparison(size, constant: true))));
         il.Add(Instruction.Create(OpCodes.Ldloc, local));
     }
 
-    /// <summary><c>switch</c> on v: <c>dup; conv.u8; ldsfld ulong[] &lt;KcovSwitchCases&gt;::CasesN; ldc.i4 index; call &lt;Kcov&gt;::Switch</c>.</summary>
-    private void EmitSwitch(int targets, int offset, List<Instruction> il)
+    /// <summary>The <c>Trace</c> entry point of a new comparison site of <paramref name="size"/> bytes (counted in <see cref="Cmp1Sites"/>, <see cref="Cmp2Sites"/>).</summary>
+    private MethodReference Comparison(int size, bool constant)
     {
+        Cmp1Sites += size == 1 ? 1 : 0;
+        Cmp2Sites += size == 2 ? 1 : 0;
+        return size switch
+        {
+            1 => constant ? _runtime.ConstCmp1 : _runtime.Cmp1,
+            2 => constant ? _runtime.ConstCmp2 : _runtime.Cmp2,
+            4 => constant ? _runtime.ConstCmp4 : _runtime.Cmp4,
+            _ => constant ? _runtime.ConstCmp8 : _runtime.Cmp8,
+        };
+    }
+
+    /// <summary>
+    /// <c>switch</c> on v: <c>dup; [conv.u1|u2]; conv.u8; ldsfld ulong[] &lt;KcovSwitchCases&gt;::CasesN; ldc.i4 index; call &lt;Kcov&gt;::Switch</c>.
+    /// On a value known to be 1 or 2 bytes wide whose cases 0..N-1 fit that width, the cases are 8 or
+    /// 16 bits and v is zero-extended from that width, as kcov does for a switch on a char or short.
+    /// </summary>
+    private void EmitSwitch(StackSlot value, int targets, int offset, List<Instruction> il)
+    {
+        int size = StackSlot.ComparisonSize(value, new StackSlot(StackKind.Int32, targets - 1));
         ulong pc = _sites.Add(SiteKind.Switch, offset);
         il.Add(Instruction.Create(OpCodes.Dup));
+        if (size == 1)
+            il.Add(Instruction.Create(OpCodes.Conv_U1));
+        else if (size == 2)
+            il.Add(Instruction.Create(OpCodes.Conv_U2));
         il.Add(Instruction.Create(OpCodes.Conv_U8));
-        il.Add(Instruction.Create(OpCodes.Ldsfld, _cases.For(targets)));
+        il.Add(Instruction.Create(OpCodes.Ldsfld, _cases.For(targets, size is 1 or 2 ? size * 8 : 32)));
         il.Add(LoadIndex(pc));
         il.Add(Instruction.Create(OpCodes.Call, _probes.For(_runtime.Switch)));
     }
 
-    /// <summary>Loads a spilled operand as the trace call's parameter type: uint for size 4, ulong for size 8.</summary>
+    /// <summary>
+    /// Loads a spilled operand as the trace call's parameter type: byte, ushort, uint or ulong for
+    /// size 1, 2, 4, 8. An int32 passed as a byte or ushort is truncated by the call itself (ECMA-335
+    /// III.1.6, implicit argument coercion), as it is reinterpreted as a uint for size 4: kcov's args
+    /// are the operand's bits zero-extended from its size, so an sbyte -1 is recorded as 0xff.
+    /// </summary>
     private static void LoadWidened(List<Instruction> il, VariableDefinition local, StackKind kind, int size)
     {
         il.Add(Instruction.Create(OpCodes.Ldloc, local));

@@ -103,7 +103,7 @@ internal static class ModuleRewriter
         }
 
         var statistics = new InstrumentationStatistics(methods, excluded, sites.BlockSites, sites.CmpSites, sites.SwitchSites, untyped, inputBytes,
-            sites.ImpliedBlocks);
+            sites.ImpliedBlocks, rewriter.Cmp1Sites, rewriter.Cmp2Sites);
         // After Write: the map records the output's deterministic MVID.
         var map = sites.ToMap(module, inputMvid, options.Trace);
         return new InstrumentedAssembly(assembly.ToArray(), pdb?.ToArray(), map, statistics, warnings);

@@ -56,6 +56,28 @@ public class CmpHintsTests
     }
 
     [Fact]
+    public void AOneByteRecordWritesOneByte()
+    {
+        // trace-cmp of `(sbyte)b == -1` is ConstCmp1(0xff, b): the hint puts 0xff in one byte, never
+        // the 4 or 8 bytes of a widened -1 (0xffffffff), which would overwrite the input's neighbours.
+        var area = Area((KcovAbi.CmpSize(0) | KcovAbi.CmpConst, 0xff, 'A'));
+        var input = "xA\0\0y"u8.ToArray();
+        var candidates = CmpHints.Candidates(area, input, 100);
+        Assert.Equal([[(byte)'x', 0xff, 0, 0, (byte)'y']], candidates);
+    }
+
+    [Fact]
+    public void ATwoByteRecordOfACharIsFoundInBothByteOrders()
+    {
+        // `s[i] == '<'` on a string is ConstCmp2('<', s[i]); a UTF-16 input holds the char little-endian.
+        var area = Area((KcovAbi.CmpSize(1) | KcovAbi.CmpConst, '<', 0x4e2d));
+        var candidates = CmpHints.Candidates(area, new byte[] { 0x2d, 0x4e, 0x4e, 0x2d }, 100);
+        Assert.Contains(candidates, c => c.SequenceEqual(new byte[] { (byte)'<', 0, 0x4e, 0x2d }));
+        Assert.Contains(candidates, c => c.SequenceEqual(new byte[] { 0x2d, 0x4e, 0, (byte)'<' }));
+        Assert.All(candidates, c => Assert.Equal(4, c.Length));
+    }
+
+    [Fact]
     public void CandidatesAreCappedAndDistinct()
     {
         var area = Area((KcovAbi.CmpSize(0) | KcovAbi.CmpConst, 1, 0));

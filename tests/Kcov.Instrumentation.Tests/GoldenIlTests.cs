@@ -366,5 +366,54 @@ public sealed class GoldenIlTests(SamplesFixture samples) : IClassFixture<Sample
         var type = samples.Assembly.GetType(SwitchCases.TypeName, throwOnError: true)!;
         var cases = (ulong[])type.GetField("Cases4", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic)!.GetValue(null)!;
         Assert.Equal([4UL, 32, 0, 1, 2, 3], cases);
+        // A switch on a byte (Widths.SwitchByte) has its own array, of 8-bit cases.
+        var bytes = (ulong[])type.GetField("Cases4x8", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.NonPublic)!.GetValue(null)!;
+        Assert.Equal([4UL, 8, 0, 1, 2, 3], bytes);
     }
+
+    [Fact]
+    public void ComparisonOfTwoBytesIsCmp1() => Assert.Equal("""
+        IL_0000: ldloca.s V_0
+        IL_0002: ldc.i4.s site#109
+        IL_0004: call <Kcov>::Pc
+        IL_0009: ldarg.0
+        IL_000a: ldarg.1
+        IL_000b: stloc.2
+        IL_000c: stloc.1
+        IL_000d: ldloca.s V_0
+        IL_000f: ldloc.1
+        IL_0010: ldloc.2
+        IL_0011: ldc.i4.s site#110
+        IL_0013: call <Kcov>::Cmp1
+        IL_0018: ldloc.1
+        IL_0019: ldloc.2
+        IL_001a: ceq
+        IL_001c: ret
+
+        """, IlListing.Of(samples.Result.AssemblyPath, "Widths", "ByteEqual", samples.Map.ModuleId));
+
+    [Fact]
+    public void SpanByteAgainstALiteralIsConstCmp1WithTheLiteralFirst() => Assert.Contains("""
+        IL_0013: call ReadOnlySpan`1::get_Item
+        IL_0018: ldind.u1
+        IL_0019: ldc.i4.s 120
+        IL_001b: stloc.3
+        IL_001c: stloc.2
+        IL_001d: ldloca.s V_1
+        IL_001f: ldloc.3
+        IL_0020: ldloc.2
+        IL_0021: ldc.i4.s site#114
+        IL_0023: call <Kcov>::ConstCmp1
+        """, IlListing.Of(samples.Result.AssemblyPath, "Widths", "SpanByteIsX", samples.Map.ModuleId));
+
+    [Fact]
+    public void SwitchOnAByteTracesTheByteWithEightBitCases() => Assert.Contains("""
+        IL_000c: ldarg.0
+        IL_000d: dup
+        IL_000e: conv.u1
+        IL_000f: conv.u8
+        IL_0010: ldsfld <KcovSwitchCases>::Cases4x8
+        IL_0015: ldc.i4 site#140
+        IL_001a: call <Kcov>::Switch
+        """, IlListing.Of(samples.Result.AssemblyPath, "Widths", "SwitchByte", samples.Map.ModuleId));
 }

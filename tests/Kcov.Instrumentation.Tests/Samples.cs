@@ -138,5 +138,60 @@ internal static class Samples
             // An init accessor returns `void modreq(IsExternalInit)`: still void to the stack simulator.
             public static bool IsDefaultPort(int port) => new Settings { Port = port }.Port == 8080;
         }
+
+        public enum Token : byte { None, Word, Number }
+
+        // Comparisons whose operands are known to be 1 or 2 bytes wide (kcov's Cmp1/Cmp2), and those that are not.
+        public static class Widths
+        {
+            public static bool ByteEqual(byte a, byte b) => a == b;
+
+            public static bool CharIsA(char c) => c == 'a';
+
+            public static bool SpanByteIsX(byte[] bytes, int i)
+            {
+                ReadOnlySpan<byte> span = bytes;
+                return span[i] == (byte)'x';
+            }
+
+            public static bool StringCharIsLess(string s, int i) => s[i] == '<';
+
+            public static bool ShortLess(short a, short b) => a < b;
+
+            public static bool SByteIsMinusOne(sbyte x) => x == -1;
+
+            public static bool ByteIs300(byte b) => b == 300;
+
+            public static bool ByteEqualsInt(byte b, int x) => b == x;
+
+            public static bool ByteEqualsChar(byte b, char c) => b == c;
+
+            public static bool SByteEqualsByte(sbyte a, byte b) => a == b;
+
+            public static bool UShortLess(ushort a, ushort b) => a < b;
+
+            public static bool IsNumber(Token t) => t == Token.Number;
+
+            public static int NonZero(byte b)
+            {
+                if (b != 0)
+                    return 1;
+                return 0;
+            }
+
+            public static bool LowByteIsZero(int x) => (byte)x == 0;
+
+            public static int SwitchByte(byte b)
+            {
+                switch (b)
+                {
+                    case 0: return 10;
+                    case 1: return 11;
+                    case 2: return 12;
+                    case 3: return 13;
+                    default: return -1;
+                }
+            }
+        }
         """;
 }
