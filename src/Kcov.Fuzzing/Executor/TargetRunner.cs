@@ -29,6 +29,8 @@ internal sealed class TargetRunner : IDisposable
     private readonly bool _unique;
     /// <summary>Words of the unique-mode bitmap at the start of the area while unique mode is on; 0 otherwise.</summary>
     private int _bitmapWords;
+    /// <summary>Where the last run's trace started: a mode switch after the run (back from trace-cmp) does not move it.</summary>
+    private int _lastRunOffset;
     private readonly int _threadId = Environment.CurrentManagedThreadId;
     private readonly (Exception? Exception, ulong Count)[] _throws = new (Exception?, ulong)[8];
     private int _throwCount;
@@ -61,9 +63,6 @@ internal sealed class TargetRunner : IDisposable
 
     /// <summary>The trace of the last run: word 0 is the count (in unique mode, the part of the area after the bitmap).</summary>
     public ReadOnlySpan<ulong> Area => _area.Words[_lastRunOffset..];
-
-    /// <summary>Where the last run's trace started: a mode switch after the run (back from trace-cmp) does not move it.</summary>
-    private int _lastRunOffset;
 
     /// <summary>The whole area, the unique-mode bitmap included.</summary>
     public ReadOnlySpan<ulong> WholeArea => _area.Words;
@@ -184,7 +183,6 @@ internal sealed class TargetRunner : IDisposable
             return;
         _device.Disable();
         _mode = mode;
-        _bitmapWords = 0;
         Enable(mode, exactPcs);
     }
 
