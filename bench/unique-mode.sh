@@ -6,7 +6,7 @@
 # the median [min-max] of features, blocks, edges, corpus size, area overflows, exec/s, and the
 # exec/s of each unique configuration over trace-pc's of the same seed.
 #   bench/unique-mode.sh [SEEDS=3] [RUNS=100000]
-#   CONFIGS="trace-pc unique" AREA_WORDS=65536 bench/unique-mode.sh 1 20000
+#   CONFIGS="trace-pc unique" AREA_WORDS=16384 EXTRA_FLAGS=-use_cmp=0 bench/unique-mode.sh 1 20000
 # Features, blocks, edges, corpus and overflows of a fixed-executions run do not depend on the
 # machine's load; exec/s does.
 set -euo pipefail
@@ -15,7 +15,8 @@ seeds=${1:-3}
 runs=${2:-100000}
 configs=${CONFIGS:-trace-pc unique unique-blocks}
 area=${AREA_WORDS:-1048576}
-echo "# CONFIGS='$configs' AREA_WORDS=$area bench/unique-mode.sh $seeds $runs"
+extra=${EXTRA_FLAGS:-}
+echo "# CONFIGS='$configs' AREA_WORDS=$area EXTRA_FLAGS='$extra' bench/unique-mode.sh $seeds $runs"
 
 flags_of() {
   case "$1" in
@@ -46,7 +47,7 @@ for seed in $(seq 1 "$seeds"); do
     run=$out/$config-$seed
     mkdir -p "$run/corpus" "$run/art"
     (cd "$run" && dotnet "$out/app/Kcov.Samples.dll" markdown -runs="$runs" -seed="$seed" -kcov_area_words="$area" \
-      -print_final_stats=1 -close_fd_mask=1 -artifact_prefix=art/ $(flags_of "$config") corpus > log 2>&1) || true
+      -print_final_stats=1 -close_fd_mask=1 -artifact_prefix=art/ $(flags_of "$config") $extra corpus > log 2>&1) || true
     row=""
     for c in $cols; do row="$row $(stat "$c" "$run/log")"; done
     echo "$seed $config$row" >> "$out/rows"
