@@ -92,6 +92,25 @@ public class UniqueModeFuzzingTests
     }
 
     [Fact]
+    public void HintsAndValueProfileReadTheirComparisonsAndTheCrashGetsItsTracePcSite()
+    {
+        // The trace-cmp runs switch the device away from unique mode and back: their records are read
+        // from the start of the area, the blocks after the bitmap; the crash's site from a trace-pc run.
+        var options = new FuzzerOptions { Unique = 1, UseValueProfile = true, Runs = 1000 };
+        var reporter = new RecordingReporter();
+        using var runner = new TargetRunner(FuzzTarget.From(TestHarness.MagicHandTarget.Run), 1 << 16, unique: true);
+        var loop = new FuzzLoop(options, runner, new ExecutionGate(null, 0, 1000), reporter, 1, 64, []);
+        if (loop.RunSeeds([]))
+            loop.Fuzz();
+        Assert.True(runner.Unique);
+        var crash = Assert.Single(reporter.Crashes);
+        Assert.Equal(0xDEADBEEFu, BinaryPrimitives.ReadUInt32LittleEndian(crash.Input));
+        // The block that throws; a unique run gives no site (the runner does not guess one from a unique trace).
+        Assert.NotNull(crash.Report.Site);
+        Assert.StartsWith("0x0000000000000104", crash.Report.Site);
+    }
+
+    [Fact]
     public void AUniqueModeCampaignFindsTheMagicNumberWithTheSameSignatureAsTracePc()
     {
         using var dir = new ScratchDirectory();
