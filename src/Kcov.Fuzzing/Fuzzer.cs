@@ -37,6 +37,8 @@ public static class Fuzzer
         try
         {
             var options = FuzzerFlags.Parse(args, out var warnings);
+            if (options.Unique > 0 && target.Remote)
+                throw new FuzzerUsageException($"-kcov_unique={options.Unique} needs a synchronous target: an async target is collected through remote sections, which cannot use kcov's unique mode; drop the flag");
             string? executorSpec = Environment.GetEnvironmentVariable(ExecutorMain.EnvironmentVariable);
             if (executorSpec is not null)
                 return ExecutorMain.Run(options, target, executorSpec);

@@ -36,8 +36,11 @@ internal sealed partial class CrashReport(ArtifactKind kind, string title, IRead
     /// </summary>
     public IReadOnlyList<string> LastBlocks { get; private init; } = [];
 
-    public CrashReport WithLastBlocks(IReadOnlyList<string> blocks) =>
-        new(Kind, Title, Frames, Signature) { LastBlocks = blocks, DedupKey = DedupKey, Site = Site };
+    /// <summary>Whether <see cref="LastBlocks"/> came from a unique-mode trace (-kcov_unique): blocks in first-hit order, each once.</summary>
+    public bool LastBlocksFirstHits { get; private init; }
+
+    public CrashReport WithLastBlocks(IReadOnlyList<string> blocks, bool firstHits = false) =>
+        new(Kind, Title, Frames, Signature) { LastBlocks = blocks, LastBlocksFirstHits = firstHits, DedupKey = DedupKey, Site = Site };
 
     /// <summary>
     /// A managed exception the target threw (caught in the executor); <paramref name="site"/> is the PC of
@@ -150,7 +153,9 @@ internal sealed partial class CrashReport(ArtifactKind kind, string title, IRead
             text.AppendLine($"Thrown in block (last block of the kcov trace): {Site}");
         if (LastBlocks.Count > 0)
         {
-            text.AppendLine("Last blocks run (kcov area, oldest first):");
+            text.AppendLine(LastBlocksFirstHits
+                ? "Last blocks reached for the first time (kcov unique mode: each block once, oldest first; a loop's turns do not show):"
+                : "Last blocks run (kcov area, oldest first):");
             foreach (var block in LastBlocks)
                 text.AppendLine(block);
         }

@@ -11,8 +11,11 @@ internal sealed class ExecutionGate(ControlBlock? block, int slot, long runs)
 {
     private long _local;
 
-    /// <summary>False once the budget is spent or a stop was asked: do not run the input.</summary>
-    public bool TryBegin(ReadOnlySpan<byte> input, KcovMode mode = KcovMode.TracePc, ulong parent = 0, bool shortTimeout = false)
+    /// <summary>
+    /// False once the budget is spent or a stop was asked: do not run the input. <paramref name="traceOffset"/>
+    /// is where the trace starts in the area (<see cref="TargetRunner.TraceOffset"/>: the unique-mode bitmap's words).
+    /// </summary>
+    public bool TryBegin(ReadOnlySpan<byte> input, KcovMode mode = KcovMode.TracePc, ulong parent = 0, bool shortTimeout = false, int traceOffset = 0)
     {
         if (block is null)
         {
@@ -23,7 +26,7 @@ internal sealed class ExecutionGate(ControlBlock? block, int slot, long runs)
         }
         if (!block.TryClaimExecution())
             return false;
-        block.BeginInput(slot, input, mode, parent, shortTimeout);
+        block.BeginInput(slot, input, mode, parent, shortTimeout, traceOffset);
         return true;
     }
 

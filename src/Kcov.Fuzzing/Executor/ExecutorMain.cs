@@ -23,12 +23,15 @@ internal static class ExecutorMain
         int slot = int.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture);
         using var channel = Channel.Connect(parts[0]);
         using var block = ControlBlock.Open(parts[1]);
-        using var runner = new TargetRunner(target, options.AreaWords);
+        using var runner = new TargetRunner(target, options.AreaWords, options.Unique > 0);
         channel.Send(new Message { Kind = MessageKind.Hello, Numbers = [slot, runner.AreaDescriptor] });
         var start = channel.Receive();
         if (start?.Kind != MessageKind.Start)
             return 3;
         var mode = (ExecutorMode)start.Numbers[0];
+        // Shrinking keeps a crash's signature, which needs the exact throw site: trace-pc, not unique mode.
+        if (mode == ExecutorMode.Minimize)
+            runner.SetMode(KcovMode.TracePc, exactPcs: true);
         int seed = (int)start.Numbers[1];
         var gate = new ExecutionGate(block, slot, -1);
         var reporter = new ChannelReporter(channel);
@@ -72,7 +75,7 @@ internal static class ExecutorMain
                     loop.Fuzz();
                 break;
             case ExecutorMode.Merge:
-                RunMerge(runner, gate, channel, start);
+                RunMerge(runner, gate, channel, start, edges: options.Unique != 2);
                 break;
             case ExecutorMode.Minimize:
                 new CrashMinimizer(runner, gate, new Random(seed)).Minimize(start.Input, start.Text,
@@ -88,15 +91,15 @@ internal static class ExecutorMain
     }
 
     /// <summary>-merge=1: features of each input from the start index on, one message per input.</summary>
-    private static void RunMerge(TargetRunner runner, ExecutionGate gate, Channel channel, Message start)
+    private static void RunMerge(TargetRunner runner, ExecutionGate gate, Channel channel, Message start, bool edges)
     {
         var signal = new Feedback.Signal();
         for (int i = (int)start.Numbers[3]; i < start.Inputs.Count; i++)
         {
-            if (!gate.TryBegin(start.Inputs[i]))
+            if (!gate.TryBegin(start.Inputs[i], traceOffset: runner.PrepareRun()))
                 break;
             var error = runner.Run(start.Inputs[i]);
-            uint[] features = signal.Collect(runner.Area).ToArray();
+            uint[] features = signal.Collect(runner.Area, edges).ToArray();
             gate.End();
             // A crashing input brings no signal to a merged corpus.
             channel.Send(new Message { Kind = MessageKind.MergeFeatures, Numbers = [i], Features = error is null ? features : [] });

@@ -169,11 +169,12 @@ internal sealed class FuzzLoop
         added = null;
         if (_knownHangLengths.Contains(input.Length) && _knownHangs.Contains((input.Length, CmpHints.Hash(input))))
             return !_gate.StopRequested;
-        if (!_gate.TryBegin(input, KcovMode.TracePc, parent?.Hash ?? 0, parent?.HangParent ?? false))
+        int traceOffset = _runner.PrepareRun();
+        if (!_gate.TryBegin(input, KcovMode.TracePc, parent?.Hash ?? 0, parent?.HangParent ?? false, traceOffset))
             return false;
         var error = _runner.Run(input);
         string? overwritten = _gate.End();
-        var features = _signal.Collect(_runner.Area);
+        var features = _signal.Collect(_runner.Area, edges: _options.Unique != 2);
         Execs++;
         Corpus.Entropic?.Observe(features, parent);
         if (_options.UseValueProfile && error is null)
@@ -187,10 +188,12 @@ internal sealed class FuzzLoop
             _reporter.Pulse(Stats);
         if (error is not null || overwritten is not null)
         {
-            ReportCrash(error is not null ? CrashReport.FromException(error, _runner.ThrowSite) : CrashReport.ControlBlockOverwritten(overwritten!), input);
+            ulong site = _runner.ThrowSite;
+            bool more = error is null || !_runner.Unique || ThrowSiteByTracePc(input, error, out site);
+            ReportCrash(error is not null ? CrashReport.FromException(error, site) : CrashReport.ControlBlockOverwritten(overwritten!), input);
             if (error is OutOfMemoryException)
                 GC.Collect();
-            return true;
+            return more;
         }
         var info = Corpus.Offer(input, features, out var outcome);
         added = info;
@@ -243,6 +246,33 @@ internal sealed class FuzzLoop
         foreach (var candidate in candidates)
             if (!Execute(candidate, InputOrigin.CmpHint, out _, info))
                 return false;
+        return true;
+    }
+
+    /// <summary>
+    /// -kcov_unique: the unique trace does not say which block threw (that block may have run earlier in
+    /// the input, and is then not written again), so the input runs once more under plain trace-pc, an
+    /// execution of the campaign like any other, for the exact site: a crash has the same signature in
+    /// both modes. False when the budget is spent (the crash is then reported without a site).
+    /// </summary>
+    private bool ThrowSiteByTracePc(ReadOnlySpan<byte> input, Exception error, out ulong site)
+    {
+        site = 0;
+        if (!_gate.TryBegin(input, KcovMode.TracePc))
+            return false;
+        _runner.SetMode(KcovMode.TracePc, exactPcs: true);
+        try
+        {
+            // The same exception again gives its site; a target that behaves differently the second time gives none.
+            if (_runner.Run(input)?.GetType() == error.GetType())
+                site = _runner.ThrowSite;
+        }
+        finally
+        {
+            _gate.End();
+            _runner.SetMode(KcovMode.TracePc);
+        }
+        Execs++;
         return true;
     }
 

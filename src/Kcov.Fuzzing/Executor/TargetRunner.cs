@@ -6,6 +6,14 @@ namespace Kcov.Fuzzing.Executor;
 /// thread: KCOV_ENABLE binds the calling thread, and only that thread's code is recorded. An
 /// async target is collected through remote sections instead (KCOV_REMOTE_ENABLE with a common
 /// handle; see <see cref="FuzzTarget.From(Func{ReadOnlyMemory{byte}, Task})"/>).
+/// <para>
+/// With <c>unique</c> (-kcov_unique), blocks are collected in kcov's unique mode (KCOV_UNIQUE_ENABLE)
+/// instead of trace-pc: the area starts with a bitmap of one bit per instrumented site, and the trace
+/// after it holds each block's PC once, in the order blocks were first reached. The bitmap is sized
+/// from <see cref="Trace.SiteBits"/>, which grows as instrumented modules run their first probe; a
+/// module that registers later has its sites past the bitmap, which kcov writes every time (nothing is
+/// lost), and the bitmap is grown before the next input.
+/// </para>
 /// </summary>
 internal sealed class TargetRunner : IDisposable
 {
@@ -18,15 +26,23 @@ internal sealed class TargetRunner : IDisposable
     private readonly int _areaWords;
     private readonly ulong _commonHandle;
     private KcovMode _mode = KcovMode.TracePc;
+    private readonly bool _unique;
+    /// <summary>Words of the unique-mode bitmap at the start of the area while unique mode is on; 0 otherwise.</summary>
+    private int _bitmapWords;
+    /// <summary>Where the last run's trace started: a mode switch after the run (back from trace-cmp) does not move it.</summary>
+    private int _lastRunOffset;
     private readonly int _threadId = Environment.CurrentManagedThreadId;
     private readonly (Exception? Exception, ulong Count)[] _throws = new (Exception?, ulong)[8];
     private int _throwCount;
     private bool _running;
 
-    public TargetRunner(FuzzTarget target, int areaWords)
+    public TargetRunner(FuzzTarget target, int areaWords, bool unique = false)
     {
+        if (unique && target.Remote)
+            throw new ArgumentException("remote sections (an async target) cannot use kcov's unique mode", nameof(unique));
         _target = target;
         _areaWords = areaWords;
+        _unique = unique;
         _device = KcovDevice.Open();
         try
         {
@@ -45,8 +61,23 @@ internal sealed class TargetRunner : IDisposable
         }
     }
 
-    /// <summary>The area's words; word 0 is the count of the last run.</summary>
-    public ReadOnlySpan<ulong> Area => _area.Words;
+    /// <summary>The trace of the last run: word 0 is the count (in unique mode, the part of the area after the bitmap).</summary>
+    public ReadOnlySpan<ulong> Area => _area.Words[_lastRunOffset..];
+
+    /// <summary>The whole area, the unique-mode bitmap included.</summary>
+    public ReadOnlySpan<ulong> WholeArea => _area.Words;
+
+    /// <summary>Where the trace starts in the area: the unique-mode bitmap's words, 0 in trace-pc and trace-cmp.</summary>
+    public int TraceOffset => _bitmapWords;
+
+    /// <summary>Whether blocks are collected in kcov's unique mode (each PC once per input) rather than trace-pc.</summary>
+    public bool Unique => _bitmapWords > 0;
+
+    /// <summary>
+    /// At most half the area is bitmap, so the trace keeps room for the blocks of the sites past it
+    /// (a process with more than 32 sites per trace word of the area: raise -kcov_area_words).
+    /// </summary>
+    private int MaxBitmapWords => _areaWords / 2;
 
     /// <summary>
     /// The descriptor number of the area in this process (its shared name is /proc/&lt;pid&gt;/fd/&lt;n&gt;), which
@@ -66,8 +97,13 @@ internal sealed class TargetRunner : IDisposable
     /// <summary>Runs one input; returns the exception the target threw, or null.</summary>
     public Exception? Run(ReadOnlySpan<byte> input)
     {
-        // Reset from the tail of the previous run, as the kcov.rst example does.
-        Volatile.Write(ref _area.Words[0], 0);
+        PrepareRun();
+        // Reset from the tail of the previous run, as the kcov.rst example does; in unique mode with
+        // the bitmap too (what KCOV_RESET_TRACE does, without the ioctl's lock).
+        if (_bitmapWords > 0)
+            _area.Words[.._bitmapWords].Clear();
+        Volatile.Write(ref _area.Words[_bitmapWords], 0);
+        _lastRunOffset = _bitmapWords;
         ThrowSite = 0;
         _throwCount = 0;
         FaultInjection.At("input");
@@ -94,7 +130,9 @@ internal sealed class TargetRunner : IDisposable
     /// </summary>
     private void OnFirstChance(object? sender, System.Runtime.ExceptionServices.FirstChanceExceptionEventArgs e)
     {
-        if (!_running || _mode != KcovMode.TracePc || Environment.CurrentManagedThreadId != _threadId)
+        // In unique mode the trace's last PC is the last block reached for the first time, not
+        // necessarily the one that threw: no site (the fuzz loop asks trace-pc for it).
+        if (!_running || _mode != KcovMode.TracePc || _bitmapWords > 0 || Environment.CurrentManagedThreadId != _threadId)
             return;
         int n = Math.Min(_throwCount, _throws.Length);
         for (int i = 0; i < n; i++)
@@ -116,20 +154,49 @@ internal sealed class TargetRunner : IDisposable
         return 0;
     }
 
-    /// <summary>Switches the trace mode (KCOV_DISABLE then KCOV_ENABLE: cheap, same thread).</summary>
-    public void SetMode(KcovMode mode)
+    /// <summary>
+    /// In unique mode, grows the bitmap when instrumented modules registered sites since it was sized
+    /// (KCOV_DISABLE, then KCOV_UNIQUE_ENABLE with the new size); returns <see cref="TraceOffset"/> for
+    /// the input about to run. <see cref="Run"/> calls it too; call it first to publish the offset.
+    /// </summary>
+    public int PrepareRun()
     {
-        if (mode == _mode)
-            return;
-        _device.Disable();
-        Enable(mode);
-        _mode = mode;
+        if (_bitmapWords > 0 && _bitmapWords < MaxBitmapWords && BitmapWordsNeeded() > _bitmapWords)
+        {
+            _device.Disable();
+            Enable(KcovMode.TracePc);
+        }
+        return _bitmapWords;
     }
 
-    private void Enable(KcovMode mode)
+    private int BitmapWordsNeeded() => (int)Math.Clamp((Trace.SiteBits + 63) / 64, 1, MaxBitmapWords);
+
+    /// <summary>
+    /// Switches the trace mode (KCOV_DISABLE then KCOV_ENABLE: cheap, same thread). TracePc means unique
+    /// mode when the runner was made unique, unless <paramref name="exactPcs"/> asks for plain trace-pc
+    /// (every block each time it runs), as the exact site of a throw needs.
+    /// </summary>
+    public void SetMode(KcovMode mode, bool exactPcs = false)
     {
+        bool unique = _unique && mode == KcovMode.TracePc && !exactPcs;
+        if (mode == _mode && unique == _bitmapWords > 0)
+            return;
+        _device.Disable();
+        _mode = mode;
+        Enable(mode, exactPcs);
+    }
+
+    private void Enable(KcovMode mode, bool exactPcs = false)
+    {
+        _bitmapWords = 0;
         if (_target.Remote)
             _device.RemoteEnable(mode, (uint)_areaWords, [], _commonHandle);
+        else if (_unique && mode == KcovMode.TracePc && !exactPcs)
+        {
+            int words = BitmapWordsNeeded();
+            _device.EnableUnique(words);
+            _bitmapWords = words;
+        }
         else
             _device.Enable(mode);
     }

@@ -9,6 +9,9 @@ namespace Kcov.Fuzzing.Feedback;
 /// with a bucket of how often it ran in this input (AFL's 1, 2, 3, 4-7, 8-15, 16-31, 32-127, 128+),
 /// so a loop that runs one more time, e.g. one more matching byte of a keyword, is progress.</item>
 /// </list>
+/// In kcov's unique mode (-kcov_unique) the trace holds each block once, in first-hit order: every
+/// hit count is 1, and two consecutive PCs are a block and the block reached for the first time after
+/// it, which is a control-flow edge only when the second was first reached from the first.
 /// The cost is proportional to the trace length only: a scratch table is cleared through
 /// the list of slots it touched, never in full (the whole point of kcov over gcov).
 /// Feature ids are 24 bits: below 2^22 a PC, from 2^22 to 2^23 a value-profile feature (-use_value_profile=1:
@@ -32,7 +35,8 @@ internal sealed class Signal
 
     /// <summary>The distinct features of one trace. The span is valid until the next call.</summary>
     /// <param name="area">The area's words: word 0 is the count.</param>
-    public ReadOnlySpan<uint> Collect(ReadOnlySpan<ulong> area)
+    /// <param name="edges">False: PC features only (-kcov_unique=2, where consecutive PCs are consecutive first hits).</param>
+    public ReadOnlySpan<uint> Collect(ReadOnlySpan<ulong> area, bool edges = true)
     {
         long n = (long)Math.Min(area[0], (ulong)area.Length - 1);
         // Trace.Pc drops an entry when the count would reach the size: a full area lost some.
@@ -45,6 +49,8 @@ internal sealed class Signal
         {
             ulong pc = area[i];
             touched = Add((Mix(pc) & ~1UL) | 1, touched);
+            if (!edges)
+                continue;
             ulong edge = Mix(prev * 0x9E3779B97F4A7C15UL + pc) & ~1UL;
             touched = Add(edge == 0 ? 2 : edge, touched);
             prev = pc;

@@ -10,7 +10,7 @@ namespace Kcov.Fuzzing.Ipc;
 /// <code>
 /// header (64 bytes): magic u64 | total execs i64 | runs limit i64 | stop i32 | slots i32 | max_len i32
 /// slot k (at 64 + k * SlotSize): heartbeat i64 | state i32 | input length i32 | trace mode i32 | short timeout i32 |
-///                                  parent u64 | (pad to 64) | input bytes[max_len]
+///                                  parent u64 | trace offset i32 | (pad to 64) | input bytes[max_len]
 /// </code>
 /// Every executor increments "total execs" atomically, so <c>-runs</c> bounds the whole
 /// campaign exactly, however many executors there are and however often they restart.
@@ -159,6 +159,9 @@ internal sealed unsafe class ControlBlock : IDisposable
             return $"slot {slot} holds an input of {length} bytes (at most {_maxLen})";
         if (!Enum.IsDefined((KcovMode)mode))
             return $"slot {slot} has trace mode 0x{mode:x8}";
+        int offset = Volatile.Read(ref *(int*)(s + 32));
+        if (offset < 0)
+            return $"slot {slot} has trace offset {offset}";
         return null;
     }
 
@@ -213,7 +216,8 @@ internal sealed unsafe class ControlBlock : IDisposable
     /// <param name="mode">The trace mode of its run.</param>
     /// <param name="parent">A hash of the corpus input this one was derived from (0: none), so that the supervisor knows it if this input hangs.</param>
     /// <param name="shortTimeout">Whether the supervisor should end this input at its short timeout (it was derived from an input whose other children hung).</param>
-    public void BeginInput(int slot, ReadOnlySpan<byte> input, KcovMode mode, ulong parent = 0, bool shortTimeout = false)
+    /// <param name="traceOffset">The word of the area where the trace (its count) starts: the unique-mode bitmap's size, else 0.</param>
+    public void BeginInput(int slot, ReadOnlySpan<byte> input, KcovMode mode, ulong parent = 0, bool shortTimeout = false, int traceOffset = 0)
     {
         byte* s = Slot(slot);
         int len = Math.Min(input.Length, _maxLen);
@@ -222,6 +226,7 @@ internal sealed unsafe class ControlBlock : IDisposable
         *(int*)(s + 16) = (int)mode;
         *(int*)(s + 20) = shortTimeout ? 1 : 0;
         *(ulong*)(s + 24) = parent;
+        *(int*)(s + 32) = traceOffset;
         // Input, then heartbeat, then state: pairs with the reads in Heartbeat/State/ReadInput.
         Volatile.Write(ref *(long*)s, *(long*)s + 1);
         Volatile.Write(ref *(int*)(s + 8), StateRunning);
@@ -237,6 +242,12 @@ internal sealed unsafe class ControlBlock : IDisposable
 
     /// <summary>The trace mode of the slot's last input (check the slot first: see <see cref="CheckSlot"/>).</summary>
     public KcovMode TraceMode(int slot) => (KcovMode)Volatile.Read(ref *(int*)(Slot(slot) + 16));
+
+    /// <summary>
+    /// Where the trace of the slot's last input starts in the executor's area (check the slot first): the
+    /// words of the unique-mode bitmap, 0 in trace-pc and trace-cmp. The reader bounds it by the area.
+    /// </summary>
+    public int TraceOffset(int slot) => Volatile.Read(ref *(int*)(Slot(slot) + 32));
 
     /// <summary>Whether the slot's current input runs under the short timeout.</summary>
     public bool ShortTimeout(int slot) => Volatile.Read(ref *(int*)(Slot(slot) + 20)) != 0;
@@ -259,6 +270,7 @@ internal sealed unsafe class ControlBlock : IDisposable
         Volatile.Write(ref *(int*)(s + 8), StateIdle);
         *(int*)(s + 12) = 0;
         *(int*)(s + 16) = (int)KcovMode.TracePc;
+        *(int*)(s + 32) = 0;
     }
 
     /// <summary>Unmaps the block; the supervisor's side also lets the memory go (executors' mappings keep it until they exit).</summary>

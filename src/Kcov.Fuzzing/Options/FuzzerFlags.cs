@@ -50,6 +50,8 @@ internal static class FuzzerFlags
             (o, v) => o.AreaWords = (int)v, min: 1024, max: 1 << 28, extension: true),
         Int("use_call_hooks", "1", "If 1, the comparison hints include the operands of string, span, string-keyed collection, enum and number comparisons (call-site hooks, docs/trace-cmp-data.md) and they feed the dictionary of compared values.",
             (o, v) => o.UseCallHooks = v != 0, max: 1, extension: true),
+        Int("kcov_unique", "0", "1: collect blocks in kcov's unique mode (KCOV_UNIQUE_ENABLE) instead of trace-pc: each block's PC is written once per input, in the order blocks are first reached, so a loop costs a bit test and repeated blocks no longer fill the area; there are no hit counts, and the edges are pairs of consecutive first hits, not of consecutive blocks. 2: unique mode, features are the blocks reached only. For fuzzing and -merge (reproducing and -minimize_crash run trace-pc; a crash's site is taken from one more trace-pc run); not for async targets (remote sections).",
+            (o, v) => o.Unique = (int)v, max: 2, extension: true),
         Int("max_hints", "2048", "At most this many comparison-hint candidates are tried per corpus input.", (o, v) => o.MaxHints = (int)v, extension: true),
     ];
 

@@ -33,6 +33,9 @@ internal sealed class FuzzerOptions
     public int AreaWords { get; set; } = 1 << 20;
     public int MaxHints { get; set; } = 2048;
 
+    /// <summary>-kcov_unique: 0 trace-pc; 1 unique mode, blocks and first-hit pairs; 2 unique mode, blocks only.</summary>
+    public int Unique { get; set; }
+
     /// <summary>libFuzzer's exit code for an out-of-memory finding (not configurable there either).</summary>
     public const int OomExitCode = 71;
 

@@ -227,7 +227,7 @@ internal sealed class ExecutorPool : IDisposable
         string? slotGarbage = Block.CheckSlot(executor.Slot);
         bool inInput = slotGarbage is null && Block.State(executor.Slot) == ControlBlock.StateRunning;
         byte[]? input = inInput ? Block.ReadInput(executor.Slot) : null;
-        ulong[] pcs = inInput ? _lastBlocks.Read(executor.Area, Block.TraceMode(executor.Slot)) : [];
+        ulong[] pcs = inInput ? _lastBlocks.Read(executor.Area, Block.TraceMode(executor.Slot), Block.TraceOffset(executor.Slot)) : [];
         var report = executor.Killed switch
         {
             KillReason.Timeout => CrashReport.Timeout(_options.TimeoutSeconds, _lastBlocks.Loop(pcs)),
@@ -241,7 +241,7 @@ internal sealed class ExecutorPool : IDisposable
             _ => CrashReport.FromDeath(executor.StderrTail, exitCode),
         };
         if (inInput)
-            report = report.WithLastBlocks(_lastBlocks.Describe(pcs));
+            report = report.WithLastBlocks(_lastBlocks.Describe(pcs), firstHits: Block.TraceOffset(executor.Slot) > 0);
         ulong parent = inInput ? Block.Parent(executor.Slot) : 0;
         return new PoolEvent(executor, null, report, input, parent);
     }
@@ -287,7 +287,7 @@ internal sealed class ExecutorPool : IDisposable
     /// JIT compilation on a loaded machine, say) shows a last block that does not repeat, and is left alone.
     /// </summary>
     private bool InKnownLoop(ExecutorProcess e) =>
-        _lastBlocks.Loop(_lastBlocks.Read(e.Area, Block.TraceMode(e.Slot)), out int turns) is { } loop
+        _lastBlocks.Loop(_lastBlocks.Read(e.Area, Block.TraceMode(e.Slot), Block.TraceOffset(e.Slot)), out int turns) is { } loop
         && turns >= LastBlocks.LoopTurns && KnownHangs.Contains($"Timeout <- {loop}");
 
     private void ReadMessages(ExecutorProcess executor)

@@ -26,12 +26,16 @@ internal sealed class LastBlocks(string mapDirectory)
 
     private readonly Lazy<Symbolizer?> _symbolizer = new(() => Load(mapDirectory));
 
-    /// <summary>The last PCs of a trace-pc area, oldest first; empty without an area or for a comparison trace.</summary>
-    public ulong[] Read(ExecutorArea? area, KcovMode mode)
+    /// <summary>
+    /// The last PCs of a trace-pc area, oldest first; empty without an area or for a comparison trace.
+    /// <paramref name="traceOffset"/> is where the trace starts (after the bitmap in unique mode, whose
+    /// PCs are the blocks reached for the first time: a loop shows once, not turn by turn).
+    /// </summary>
+    public ulong[] Read(ExecutorArea? area, KcovMode mode, int traceOffset = 0)
     {
-        if (mode != KcovMode.TracePc || area is null)
+        if (mode != KcovMode.TracePc || area is null || traceOffset < 0 || traceOffset >= area.Words.Length - 1)
             return [];
-        var words = area.Words;
+        var words = area.Words[traceOffset..];
         // The count is the target's process's to write: believe it only within the area.
         int count = (int)Math.Min(words[0], (ulong)words.Length - 1);
         return words.Slice(1 + Math.Max(0, count - Examined), Math.Min(count, Examined)).ToArray();
