@@ -67,6 +67,25 @@ public class CrashReportTests
     }
 
     [Fact]
+    public void AStackOverflowInsideAProbeIsSignedByTheTargetsFrames()
+    {
+        // The stack may run out in any block's probe: the trace path's frames are not the bug's.
+        const string stderr = """
+            Stack overflow.
+               at Kcov.ThreadIdentity.IsCurrentThread(Kcov.KcovState*, Byte ByRef)
+               at Kcov.Trace.PcTracing(Byte ByRef, Kcov.KcovState*, UInt64, UInt32)
+               at <Kcov>.Pc(Byte ByRef, UInt32)
+            Repeated 1000 times:
+            --------------------------------
+               at My.Parser.Recurse(Int32)
+            --------------------------------
+               at My.Parser.Parse(System.ReadOnlySpan`1<Byte>)
+               at Kcov.Fuzzing.Executor.TargetRunner.Run(System.ReadOnlySpan`1<Byte>)
+            """;
+        Assert.Equal("StackOverflow <- My.Parser.Recurse <- My.Parser.Parse", CrashReport.FromDeath(stderr, 134).Signature);
+    }
+
+    [Fact]
     public void SignaturesNameTheSourceMethodsOfAsyncMethodsAndLambdas()
     {
         // The same bug seen through two stacks the JIT may produce (with and without the lambda frame).

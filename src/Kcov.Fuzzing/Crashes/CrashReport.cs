@@ -172,9 +172,11 @@ internal sealed partial class CrashReport(ArtifactKind kind, string title, IRead
 
     /// <summary>
     /// Frames of the runtimes, not of the target: .NET's (CoreLib's throw helpers live in Internal.*)
-    /// and kcov's trace entry points, which instrumented code calls in every block.
+    /// and kcov's trace path, which instrumented code calls in every block through its module's
+    /// probe class <c>&lt;Kcov&gt;</c> (a stack overflow may hit in any of them).
     /// </summary>
-    private static readonly string[] RuntimeNamespaces = ["System.", "Microsoft.", "Internal.", "Kcov.Trace.", "Kcov.TraceCalls.", "Kcov.Remote."];
+    private static readonly string[] RuntimeNamespaces =
+        ["System.", "Microsoft.", "Internal.", "Kcov.Trace.", "Kcov.TraceCalls.", "Kcov.Remote.", "Kcov.ThreadIdentity.", "Kcov.Tracers.", "Kcov.KcovTask.", "<Kcov>."];
 
     /// <summary>At most this many frames in a report (a stack overflow has thousands).</summary>
     private const int MaxFrames = 40;
