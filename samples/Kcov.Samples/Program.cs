@@ -3,7 +3,8 @@ using Kcov.Samples.Targets;
 
 // dotnet Kcov.Samples.dll <sample> [libFuzzer flags] [CORPUS_DIR | INPUT_FILE ...]
 // The samples, by depth of the planted bug: magic, keyword, length, nested; nested-async (the async
-// target form); markdown (Markdig, a real library); crashkinds (every way a target can fail).
+// target form); markdown (Markdig, a real library); crashkinds (every way a target can fail);
+// records (two distinct planted bugs).
 string sample = args.Length > 0 ? args[0] : "";
 string[] flags = args.Length > 0 ? args[1..] : [];
 return sample switch
@@ -15,11 +16,12 @@ return sample switch
     "nested-async" => Fuzzer.Run(flags, AsyncNestedTarget.Run),
     "markdown" => Fuzzer.Run(flags, MarkdownTarget.Run),
     "crashkinds" => Fuzzer.Run(flags, CrashKindsTarget.Run),
+    "records" => Fuzzer.Run(flags, RecordsTarget.Run),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Kcov.Samples magic|keyword|length|nested|nested-async|markdown|crashkinds [libFuzzer flags] [CORPUS_DIR | INPUT_FILE ...]");
+    Console.Error.WriteLine("usage: Kcov.Samples magic|keyword|length|nested|nested-async|markdown|crashkinds|records [libFuzzer flags] [CORPUS_DIR | INPUT_FILE ...]");
     return 2;
 }

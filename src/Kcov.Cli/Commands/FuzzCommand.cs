@@ -28,7 +28,8 @@ internal static class FuzzCommand
             Description = "An assembly to instrument (file name next to the harness, or a path); repeatable. Default: the assemblies the harness references directly, except Kcov's and the framework's.",
         };
         var output = new Option<string?>("--output", "-o") { Description = "Directory for the instrumented application. Default: kcov-fuzz/ next to the harness." };
-        var command = new Command("fuzz", "Instrument a fuzz harness's targets and run it: the harness takes libFuzzer's flags (-runs=N, -max_len=N, -dict=F, -jobs=N, -merge=1, ...), corpus directories and input files, after its path.")
+        var command = new Command("fuzz", "Instrument a fuzz harness's targets and run it: the harness takes libFuzzer's flags (-runs=N, -max_len=N, -dict=F, -fork=N, -merge=1, ...), corpus directories and input files, after its path. "
+            + "Unlike the harness run by itself (libFuzzer's default: stop at the first finding), kcov fuzz keeps a campaign going after crashes, timeouts and out-of-memory inputs, saving each new one, unless a -ignore_crashes/-ignore_timeouts/-ignore_ooms flag is given.")
         {
             harness, instrument, output,
         };
@@ -72,8 +73,18 @@ internal static class FuzzCommand
         {
             throw new UserErrorException(e.Message, e);
         }
-        return RunHarness(io, Path.Combine(outputDir, Path.GetFileName(harness)), fuzzerArgs);
+        return RunHarness(io, Path.Combine(outputDir, Path.GetFileName(harness)), KeepGoing(fuzzerArgs));
     }
+
+    /// <summary>
+    /// kcov fuzz's own default: a campaign goes on after findings (libFuzzer's -ignore_crashes=1
+    /// -ignore_timeouts=1 -ignore_ooms=1), unless the command line says otherwise about any of them.
+    /// Appended: a harness may take arguments of its own before the libFuzzer flags.
+    /// </summary>
+    private static string[] KeepGoing(string[] args) =>
+        args.Any(a => a.TrimStart('-').StartsWith("ignore_", StringComparison.Ordinal))
+            ? args
+            : [.. args, "-ignore_crashes=1", "-ignore_timeouts=1", "-ignore_ooms=1"];
 
     /// <summary>The assemblies the harness references that sit next to it and are neither Kcov's nor the framework's.</summary>
     private static List<string> DefaultTargets(string harness, string harnessDir)

@@ -11,17 +11,20 @@ internal sealed class ExecutionGate(ControlBlock? block, int slot, long runs)
 {
     private long _local;
 
-    /// <summary>False once the budget is spent or a stop was asked: do not run the input.</summary>
-    public bool TryBegin(ReadOnlySpan<byte> input, KcovMode mode = KcovMode.TracePc)
+    /// <summary>
+    /// False once the budget is spent or a stop was asked: do not run the input. A seed input
+    /// (<paramref name="bounded"/> false) counts but is not refused for the budget.
+    /// </summary>
+    public bool TryBegin(ReadOnlySpan<byte> input, KcovMode mode = KcovMode.TracePc, bool bounded = true)
     {
         if (block is null)
         {
-            if (runs >= 0 && _local >= runs)
+            if (bounded && runs >= 0 && _local >= runs)
                 return false;
             _local++;
             return true;
         }
-        if (!block.TryClaimExecution())
+        if (!block.TryClaimExecution(bounded))
             return false;
         block.BeginInput(slot, input, mode);
         return true;

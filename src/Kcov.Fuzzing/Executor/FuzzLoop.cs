@@ -13,8 +13,9 @@ namespace Kcov.Fuzzing.Executor;
 /// The executor's hot loop, with no supervisor round trip per input: pick a corpus input,
 /// mutate it, publish it to the slot, reset area[0], run, read the trace into features, offer
 /// it to the corpus. New corpus inputs get a comparison-hints pass (KCOV_TRACE_CMP run, then
-/// one execution per operand substitution). Managed exceptions are caught, reported once per
-/// signature, and the loop goes on.
+/// one execution per operand substitution). Managed exceptions are caught and reported once per
+/// signature; the loop then stops, as libFuzzer does, unless -ignore_crashes=1 (-ignore_ooms=1 for
+/// an OutOfMemoryException) lets it go on.
 /// </summary>
 internal sealed class FuzzLoop
 {
@@ -36,6 +37,7 @@ internal sealed class FuzzLoop
     private readonly Stopwatch _sinceStats = Stopwatch.StartNew();
     private int _lengthLimit;
     private long _lastProgress;
+    private bool _stopped;
 
     public FuzzLoop(FuzzerOptions options, TargetRunner runner, ExecutionGate gate, IFuzzReporter reporter,
         int seed, int maxLen, IReadOnlyList<byte[]> tokens)
@@ -63,7 +65,10 @@ internal sealed class FuzzLoop
     /// <summary>The counters for a status line; Execs is the campaign's total, as libFuzzer's #N.</summary>
     public FuzzStats Stats => new(_gate.TotalExecs, Corpus.Seen.PcCount, Corpus.Seen.Count, Corpus.Count, Corpus.TotalBytes, _signal.Overflows, _lengthLimit);
 
-    /// <summary>Runs the initial corpus (smallest first), or one empty input if there is none.</summary>
+    /// <summary>
+    /// Runs the initial corpus (smallest first), or one empty input if there is none: all of it, as
+    /// libFuzzer does whatever -runs says (-runs=0 runs the corpus and no more).
+    /// </summary>
     public bool RunSeeds(IReadOnlyList<byte[]> seeds)
     {
         var ordered = seeds.Count == 0 ? [[]] : seeds.OrderBy(s => s.Length).ToList();
@@ -71,7 +76,7 @@ internal sealed class FuzzLoop
         {
             var input = seed.Length > _maxLen ? seed[.._maxLen] : seed;
             _lengthLimit = Math.Max(_lengthLimit, Math.Min(input.Length, _maxLen));
-            if (!Execute(input, InputOrigin.Seed))
+            if (!Execute(input, InputOrigin.Seed, bounded: false))
                 return false;
         }
         _reporter.Inited(Stats);
@@ -84,7 +89,7 @@ internal sealed class FuzzLoop
         // After the seeds ran, the target's assemblies are loaded: their literals are the auto dictionary.
         if (_options.AutoDictionary)
             _context.AddTokens(TokenDictionary.FromLoadedAssemblies());
-        while (!_gate.StopRequested)
+        while (!_gate.StopRequested && !_stopped)
         {
             if (!DrainIncoming())
                 return;
@@ -113,10 +118,10 @@ internal sealed class FuzzLoop
         }
     }
 
-    /// <summary>Runs one input and offers it to the corpus; false when the budget is spent.</summary>
-    public bool Execute(ReadOnlySpan<byte> input, InputOrigin origin)
+    /// <summary>Runs one input and offers it to the corpus; false when the budget is spent or a finding stopped the loop.</summary>
+    public bool Execute(ReadOnlySpan<byte> input, InputOrigin origin, bool bounded = true)
     {
-        if (!_gate.TryBegin(input))
+        if (_stopped || !_gate.TryBegin(input, bounded: bounded))
             return false;
         var error = _runner.Run(input);
         var features = _signal.Collect(_runner.Area);
@@ -128,7 +133,7 @@ internal sealed class FuzzLoop
         if (error is not null)
         {
             ReportCrash(error, input);
-            return true;
+            return !_stopped;
         }
         var info = Corpus.Offer(input, features, out var outcome);
         if (info is not null)
@@ -206,5 +211,6 @@ internal sealed class FuzzLoop
             GC.Collect();
         if (_reportedSignatures.Add(report.Signature))
             _reporter.Crash(report, input.ToArray(), _gate.TotalExecs);
+        _stopped = !_options.Ignores(report.Kind);
     }
 }

@@ -5,11 +5,11 @@ internal enum MessageKind : byte
 {
     /// <summary>E: connected; Numbers = [slot, pid], Text = the kcov area's shared name.</summary>
     Hello = 1,
-    /// <summary>S: what to do; Numbers = [mode, seed, max_len], Inputs = corpus, Input/Text = crash to minimize and its signature.</summary>
+    /// <summary>S: what to do; Numbers = [mode, seed, max_len, first input or position], Inputs = corpus or files, Input/Text = crash to minimize and its signature.</summary>
     Start,
     /// <summary>E: an input joined the corpus; Input, Text = NEW or REDUCE, Detail = mutation sequence, Stats.</summary>
     NewInput,
-    /// <summary>E: a managed crash caught in the executor; Input, Text = report, Detail = signature, Numbers = [artifact kind].</summary>
+    /// <summary>E: a managed crash caught in the executor; Input, Text = report, Detail = signature, Numbers = [artifact kind, campaign execs].</summary>
     Crash,
     /// <summary>E: periodic statistics; Text = "pulse" when the execution count reached a power of two.</summary>
     Stats,
@@ -21,6 +21,8 @@ internal enum MessageKind : byte
     AddInput,
     /// <summary>E: merge result for one input; Numbers = [index], Features.</summary>
     MergeFeatures,
-    /// <summary>E: a smaller input that still crashes with the signature being minimized.</summary>
+    /// <summary>E: a smaller (or cleansed) input that still crashes with the signature; Numbers = [next position] when cleansing.</summary>
     MinimizeBest,
+    /// <summary>E: reproduce mode ran an input file all its -runs times; Numbers = [index, milliseconds].</summary>
+    InputDone,
 }

@@ -18,6 +18,7 @@ internal sealed class ExecutorPool : IDisposable
 {
     private static readonly TimeSpan StartupLimit = TimeSpan.FromSeconds(120);
     private static readonly TimeSpan ExitLimit = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan DyingLimit = TimeSpan.FromSeconds(60);
 
     private readonly FuzzerOptions _options;
     private readonly string _socketPath;
@@ -58,6 +59,9 @@ internal sealed class ExecutorPool : IDisposable
 
     public long PeakRssMb { get; private set; }
 
+    /// <summary>The longest any one input has run so far, as the watchdog saw it (to its 50 ms tick).</summary>
+    public double SlowestUnitSeconds { get; private set; }
+
     /// <summary>Starts an executor in <paramref name="slot"/>, waits for its Hello, and sends it <paramref name="start"/>.</summary>
     public ExecutorProcess Start(int slot, Message start)
     {
@@ -75,8 +79,7 @@ internal sealed class ExecutorPool : IDisposable
         {
             if (e.Data is null)
                 return;
-            executor.AppendStderr(e.Data);
-            if (_forwardOutput && (_options.CloseFdMask & 2) == 0)
+            if (executor.AppendStderr(e.Data) && _forwardOutput && (_options.CloseFdMask & 2) == 0)
                 Console.Error.WriteLine(e.Data);
         };
         process.Start();
@@ -146,6 +149,8 @@ internal sealed class ExecutorPool : IDisposable
             executor.Kill(executor.Killed == KillReason.None ? KillReason.Stop : executor.Killed);
         executor.Process.WaitForExit(); // also drains its stdout/stderr readers
         int exitCode = executor.Process.ExitCode;
+        if (executor.HiddenLines > 0 && _forwardOutput && (_options.CloseFdMask & 2) == 0)
+            Console.Error.WriteLine($"   ... ({executor.HiddenLines} more lines of the runtime's report, left out)");
         if (executor.SaidDone && exitCode == 0 && executor.Killed == KillReason.None)
         {
             executor.CleanUpSharedMemory();
@@ -171,11 +176,21 @@ internal sealed class ExecutorPool : IDisposable
         {
             if (e.Killed != KillReason.None)
                 continue;
+            // The runtime is writing its last words (a stack overflow's frames take a while): that is
+            // neither a hang nor memory use of the input; only a process that does not finish dying is ended.
+            if (e.DyingFor > TimeSpan.Zero)
+            {
+                if (e.DyingFor > DyingLimit)
+                    e.Kill(KillReason.Stop);
+                continue;
+            }
             long rss = e.RssMb();
             PeakRssMb = Math.Max(PeakRssMb, rss);
+            double running = e.SecondsStuck(Block);
+            SlowestUnitSeconds = Math.Max(SlowestUnitSeconds, running);
             if (_options.RssLimitMb > 0 && rss > _options.RssLimitMb)
                 e.Kill(KillReason.Rss);
-            else if (_options.TimeoutSeconds > 0 && e.SecondsStuck(Block) > _options.TimeoutSeconds)
+            else if (_options.TimeoutSeconds > 0 && running > _options.TimeoutSeconds)
                 e.Kill(KillReason.Timeout);
         }
     }
@@ -219,6 +234,9 @@ internal sealed class ExecutorPool : IDisposable
         foreach (var arg in viaDotnet ? commandLine : commandLine.Skip(1))
             info.ArgumentList.Add(arg);
         info.Environment[ExecutorMain.EnvironmentVariable] = $"{_socketPath}|{Block.Path}|{slot}";
+        // Under `kcov run`, its startup hook traces the process it started; an executor is another
+        // process, whose device and area are its own (see Reproducer.UnderKcovRun).
+        info.Environment.Remove(Reproducer.KcovRunAreaFileVariable);
         if (_options.RssLimitMb > 0)
         {
             // The GC heap limit turns most runaway allocations into an OutOfMemoryException the

@@ -9,8 +9,9 @@ namespace Kcov.Fuzzing.Supervisor;
 /// <summary>
 /// The supervisor of a fuzzing campaign: starts the executors with the corpus, saves what they
 /// report (corpus inputs into the first corpus directory, findings as artifacts), restarts an
-/// executor that died, and stops at -runs or -max_total_time. It never runs the target itself,
-/// so nothing the target does can take the corpus or the artifacts down with it.
+/// executor that died, and stops at -runs or -max_total_time, or, as libFuzzer does, at the
+/// first finding unless -ignore_crashes/-ignore_timeouts/-ignore_ooms lets it go on. It never
+/// runs the target itself, so nothing the target does can take the corpus or the artifacts down with it.
 /// </summary>
 internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> corpusDirectories)
 {
@@ -30,6 +31,9 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
     private int _newInputs;
     private int _restartCount;
 
+    /// <summary>A finding no -ignore_* flag covers was saved: the campaign is ending, later findings are not saved.</summary>
+    private bool _stopping;
+
     public int Run()
     {
         int exitCode;
@@ -48,12 +52,13 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
     {
         uint seed = options.Seed != 0 ? options.Seed : (uint)Random.Shared.Next(1, int.MaxValue);
         _status.Info($"Seed: {seed}");
+        _status.Info(InstrumentedModules.LoadedLine(AppContext.BaseDirectory));
         var seeds = CorpusDirectory.Load(corpusDirectories, 0, out _);
         foreach (var dir in corpusDirectories)
             _status.Info($"{(Directory.Exists(dir) ? Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Count() : 0)} files found in {dir}");
         int maxLen = options.MaxLen > 0 ? options.MaxLen : Math.Max(4096, seeds.Count == 0 ? 0 : seeds.Max(s => s.Length));
         if (options.MaxLen == 0)
-            _status.Info($"-max_len is not provided; Kcov.Fuzzing will not generate inputs larger than {maxLen} bytes");
+            _status.Info($"-max_len is not provided; libFuzzer will not generate inputs larger than {maxLen} bytes");
         foreach (var s in seeds)
             if (_known.Add(CorpusDirectory.Sha1(s)))
                 _corpus.Add(s);
@@ -65,6 +70,8 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
         Console.CancelKeyPress += onCancel;
         try
         {
+            if (options.Fork > 0)
+                _status.Info($"-fork={options.Fork}: fuzzing in separate process(s)");
             for (int slot = 0; slot < options.ExecutorCount; slot++)
                 pool.Start(slot, StartMessage(seed, slot, maxLen));
             int deathsBetweenInputs = 0;
@@ -82,8 +89,8 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
                     deathsBetweenInputs = e.DeathInput is null && e.Executor.Killed != KillReason.Stop ? deathsBetweenInputs + 1 : 0;
                     if (deathsBetweenInputs >= MaxDeathsBetweenInputs)
                         throw new FuzzerUsageException($"the executor keeps dying outside of any input ({e.Death.Title}); the harness itself fails, run it on one input file to see why");
-                    OnDeath(e, pool.Block.TotalExecs);
-                    if (!pool.Block.StopRequested && (options.Runs < 0 || pool.Block.TotalExecs < options.Runs))
+                    OnDeath(pool, e);
+                    if (!_stopping && !pool.Block.StopRequested && (options.Runs < 0 || pool.Block.TotalExecs < options.Runs))
                     {
                         _restartCount++;
                         pool.Start(e.Executor.Slot, StartMessage(seed, e.Executor.Slot, maxLen));
@@ -92,7 +99,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
             }
             long execs = pool.Block.TotalExecs;
             _status.Line(execs, "DONE", _latest, pool.PeakRssMb);
-            _status.Info($"Done {execs} runs in {(long)_status.Elapsed.TotalSeconds} second(s)");
+            _status.Plain($"Done {execs} runs in {(long)_status.Elapsed.TotalSeconds} second(s)");
             if (options.PrintFinalStats)
                 PrintFinalStats(pool, execs);
             return _artifacts.ExitCode;
@@ -146,7 +153,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
                 }
                 break;
             case MessageKind.Crash:
-                _artifacts.Save((Crashes.ArtifactKind)m.Numbers[0], m.Detail, m.Input, m.Text, m.Numbers[1]);
+                Found(pool, (Crashes.ArtifactKind)m.Numbers[0], m.Detail, m.Input, m.Text, m.Numbers[1]);
                 break;
             case MessageKind.Inited:
                 _latest = m.Stats;
@@ -164,7 +171,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
         }
     }
 
-    private void OnDeath(PoolEvent e, long execs)
+    private void OnDeath(ExecutorPool pool, PoolEvent e)
     {
         var report = e.Death!;
         if (e.DeathInput is null)
@@ -174,7 +181,19 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
             return;
         }
         _poison.Add(CorpusDirectory.Sha1(e.DeathInput));
-        _artifacts.Save(report.Kind, report.Signature, e.DeathInput, report.Render(e.DeathInput), execs);
+        Found(pool, report.Kind, report.Signature, e.DeathInput, report.Render(e.DeathInput), pool.Block.TotalExecs);
+    }
+
+    /// <summary>Saves a finding, and ends the campaign at the first one no -ignore_* flag covers.</summary>
+    private void Found(ExecutorPool pool, Crashes.ArtifactKind kind, string signature, byte[] input, string report, long execs)
+    {
+        if (_stopping)
+            return;
+        _artifacts.Save(kind, signature, input, report, execs);
+        if (options.Ignores(kind))
+            return;
+        _stopping = true;
+        pool.RequestStop();
     }
 
     private void Tick(ExecutorPool pool)
@@ -190,6 +209,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
         Stat("number_of_executed_units", execs);
         Stat("average_exec_per_sec", _status.ExecsPerSecond(execs));
         Stat("new_units_added", _newInputs);
+        Stat("slowest_unit_time_sec", (long)pool.SlowestUnitSeconds);
         Stat("peak_rss_mb", pool.PeakRssMb);
         Stat("executor_restarts", pool.Restarts);
         Stat("crashes", _artifacts.Crashes);
