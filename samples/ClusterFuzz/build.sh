@@ -1,17 +1,17 @@
 #!/bin/bash -eu
 # OSS-Fuzz / ClusterFuzzLite build script for a Kcov.NET fuzz harness (docs/clusterfuzz.md).
 #   1. dotnet publish the harness (self-contained by default: the runner images have no .NET);
-#   2. kcov instrument the code under test (trace-pc and trace-cmp) into $OUT/records_fuzzer.kcov/,
+#   2. dotnet kcov instrument the code under test (trace-pc and trace-cmp) into $OUT/records_fuzzer.kcov/,
 #      and copy the rest of the published harness there;
 #   3. write $OUT/records_fuzzer, the executable ClusterFuzz runs, with its .options, .dict and
 #      seed corpus beside it.
 # It runs in the repository checkout (the Dockerfile's WORKDIR). OSS-Fuzz and ClusterFuzzLite set
-# $OUT (where fuzz targets go) and $WORK (scratch space). Overridable: KCOV (how to run the kcov
-# tool), DOTNET_PUBLISH_FLAGS (e.g. --no-build when the harness is already built).
+# $OUT (where fuzz targets go) and $WORK (scratch space). Overridable: KCOV (how to run the
+# dotnet-kcov tool), DOTNET_PUBLISH_FLAGS (e.g. --no-build when the harness is already built).
 
 fuzzer=records_fuzzer
 sample=samples/ClusterFuzz
-KCOV=${KCOV:-kcov}
+KCOV=${KCOV:-dotnet kcov}
 DOTNET_PUBLISH_FLAGS=${DOTNET_PUBLISH_FLAGS:---self-contained -r linux-x64}
 
 published=$WORK/$fuzzer.publish

@@ -30,7 +30,7 @@ public sealed class ClusterFuzzRecipeTests(ClusterFuzzRecipeTests.Build build) :
             {
                 ["OUT"] = Out,
                 ["WORK"] = _dir.Combine("work"),
-                ["KCOV"] = $"dotnet {Path.Combine(AppContext.BaseDirectory, "Kcov.Cli.dll")}",
+                ["KCOV"] = $"dotnet {Path.Combine(AppContext.BaseDirectory, "dotnet-kcov.dll")}",
                 ["DOTNET_PUBLISH_FLAGS"] = "--no-build --no-restore",
             };
             Result = Run("bash", [Path.Combine("samples", "ClusterFuzz", "build.sh")], RepositoryRoot(), env);

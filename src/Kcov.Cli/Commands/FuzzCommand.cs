@@ -29,7 +29,7 @@ internal static class FuzzCommand
         };
         var output = new Option<string?>("--output", "-o") { Description = "Directory for the instrumented application. Default: kcov-fuzz/ next to the harness." };
         var command = new Command("fuzz", "Instrument a fuzz harness's targets and run it: the harness takes libFuzzer's flags (-runs=N, -max_len=N, -dict=F, -fork=N, -merge=1, ...), corpus directories and input files, after its path. "
-            + "Unlike the harness run by itself (libFuzzer's default: stop at the first finding), kcov fuzz keeps a campaign going after crashes, timeouts and out-of-memory inputs, saving each new one, unless a -ignore_crashes/-ignore_timeouts/-ignore_ooms flag is given.")
+            + "Unlike the harness run by itself (libFuzzer's default: stop at the first finding), dotnet kcov fuzz keeps a campaign going after crashes, timeouts and out-of-memory inputs, saving each new one, unless a -ignore_crashes/-ignore_timeouts/-ignore_ooms flag is given.")
         {
             harness, instrument, output,
         };
@@ -77,7 +77,7 @@ internal static class FuzzCommand
     }
 
     /// <summary>
-    /// kcov fuzz's own default: a campaign goes on after findings (libFuzzer's -ignore_crashes=1
+    /// dotnet kcov fuzz's own default: a campaign goes on after findings (libFuzzer's -ignore_crashes=1
     /// -ignore_timeouts=1 -ignore_ooms=1), unless the command line says otherwise about any of them.
     /// Appended: a harness may take arguments of its own before the libFuzzer flags.
     /// </summary>

@@ -234,7 +234,7 @@ internal sealed class ExecutorPool : IDisposable
         foreach (var arg in viaDotnet ? commandLine : commandLine.Skip(1))
             info.ArgumentList.Add(arg);
         info.Environment[ExecutorMain.EnvironmentVariable] = $"{_socketPath}|{Block.Path}|{slot}";
-        // Under `kcov run`, its startup hook traces the process it started; an executor is another
+        // Under `dotnet kcov run`, its startup hook traces the process it started; an executor is another
         // process, whose device and area are its own (see Reproducer.UnderKcovRun).
         info.Environment.Remove(Reproducer.KcovRunAreaFileVariable);
         if (_options.RssLimitMb > 0)

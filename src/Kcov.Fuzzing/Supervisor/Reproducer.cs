@@ -7,19 +7,19 @@ using Kcov.Fuzzing.Options;
 namespace Kcov.Fuzzing.Supervisor;
 
 /// <summary>
-/// Reproduce mode under <c>kcov run</c>: files as arguments, each run -runs times in this process,
-/// on the main thread that <c>kcov run</c>'s startup hook traces, so that its PCs are the inputs'.
+/// Reproduce mode under <c>dotnet kcov run</c>: files as arguments, each run -runs times in this process,
+/// on the main thread that its startup hook traces, so that its PCs are the inputs'.
 /// The first crash prints the campaign's report and ends the run with the exit code for its kind.
-/// Without <c>kcov run</c>, reproduce mode runs the inputs in an executor under the watchdog
+/// Without it, reproduce mode runs the inputs in an executor under the watchdog
 /// (<see cref="ReproduceCampaign"/>); here a hang or a stack overflow ends this process, which is
-/// what <c>kcov run</c> then reports.
+/// what <c>dotnet kcov run</c> then reports.
 /// </summary>
 internal static class Reproducer
 {
-    /// <summary>Set by <c>kcov run</c> for its startup hook (Kcov.Cli.StartupHook's AreaFileVariable).</summary>
+    /// <summary>Set by <c>dotnet kcov run</c> for its startup hook (Kcov.Cli.StartupHook's AreaFileVariable).</summary>
     public const string KcovRunAreaFileVariable = "KCOV_RUN_AREA_FILE";
 
-    /// <summary>Whether <c>kcov run</c> started this process and traces its main thread.</summary>
+    /// <summary>Whether <c>dotnet kcov run</c> started this process and traces its main thread.</summary>
     public static bool UnderKcovRun => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable(KcovRunAreaFileVariable));
 
     public static int Run(FuzzerOptions options, FuzzTarget target, IReadOnlyList<string> files)
