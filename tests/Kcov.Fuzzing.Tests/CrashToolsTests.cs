@@ -20,7 +20,7 @@ public class CrashToolsTests
         Assert.True(run.ExitCode == 0, run.Stderr);
         // The command bytes stay; every other byte is libFuzzer's first filler, ' '.
         Assert.Equal("THRW            ", File.ReadAllText(output));
-        Assert.Contains("INFO: CLEANSE: replaced 12 of 16 bytes, signature System.FormatException <- Kcov.Samples.Targets.CrashKindsTarget.Run", run.Stderr);
+        Assert.Contains("INFO: CLEANSE: replaced 12 of 16 bytes, signature System.FormatException at Kcov.Samples.Targets.CrashKindsTarget.Run", run.Stderr);
         var again = InstrumentedSamples.Run(dir.Path, "crashkinds", output);
         Assert.Equal(77, again.ExitCode);
     }

@@ -18,10 +18,11 @@ public class SupervisorTests
         using var dir = new ScratchDirectory();
         foreach (var kind in new[] { "THRW", "THRD", "SOVF", "FAIL", "OOMX", "RSSX", "fine" })
             dir.Write($"seeds/{kind}", kind);
-        // No hang here (see the next test): with a generous -timeout, RSSX crosses -rss_limit_mb
-        // long before it could count as a hang, however busy the machine.
+        // No hang here (see the next test): with a generous -timeout, RSSX crosses -rss_limit_mb, and a
+        // stack overflow finishes printing its stack, long before either could count as a hang,
+        // however busy the machine.
         var (exit, _, stderr) = InstrumentedSamples.Run(dir.Path, "crashkinds", "-runs=2000", "-seed=1", "-timeout=120",
-            "-rss_limit_mb=512", "-artifact_prefix=art/", "-print_final_stats=1", "-auto_dict=0",
+            "-rss_limit_mb=512", "-artifact_prefix=art/", "-print_final_stats=1", "-auto_dict=0", "-use_call_hooks=0",
             "-ignore_crashes=1", "-ignore_timeouts=1", "-ignore_ooms=1", "corpus", "seeds");
 
         Assert.Equal(77, exit); // -error_exitcode: a crash was found
@@ -43,8 +44,8 @@ public class SupervisorTests
         Assert.Contains("SUMMARY: Kcov.Fuzzing: crash StackOverflow <- Kcov.Samples.Targets.CrashKindsTarget.Recurse", stderr);
         Assert.Contains("SUMMARY: Kcov.Fuzzing: crash FailFast <- Kcov.Samples.Targets.CrashKindsTarget.Run", stderr);
         Assert.Contains("SUMMARY: Kcov.Fuzzing: crash System.ApplicationException <- Kcov.Samples.Targets.CrashKindsTarget.Run", stderr);
-        // The campaign went on to -runs after four executor deaths (no dictionary: the planted
-        // keywords are string literals of the harness, which -auto_dict=1 would keep finding).
+        // The campaign went on to -runs after four executor deaths (no dictionary, no call-site hooks: the
+        // planted keywords are string literals of the harness, which -auto_dict=1 and the hooks would keep finding).
         Assert.Matches(@"#2000\tDONE ", stderr);
         Assert.Contains("stat::number_of_executed_units: 2000", stderr);
         Assert.Contains("stat::executor_restarts: 4", stderr);
@@ -57,7 +58,7 @@ public class SupervisorTests
         using var dir = new ScratchDirectory();
         dir.Write("seeds/HANG", "HANG");
         var (exit, _, stderr) = InstrumentedSamples.Run(dir.Path, "crashkinds", "-runs=2000", "-seed=1", "-timeout=2",
-            "-artifact_prefix=art/", "-auto_dict=0", "corpus", "seeds");
+            "-artifact_prefix=art/", "-auto_dict=0", "-use_call_hooks=0", "corpus", "seeds");
         Assert.Equal(70, exit); // -timeout_exitcode
         Assert.StartsWith("timeout-", Path.GetFileName(Assert.Single(Directory.GetFiles(dir["art"]))));
         // A hang has no stack; the kcov area of the killed executor says where it spun, with source lines.

@@ -38,16 +38,40 @@ internal sealed partial class CrashReport(ArtifactKind kind, string title, IRead
     public string Signature { get; } = signature;
 
     /// <summary>
+    /// What findings are deduplicated on: for a managed exception whose throwing block is known (the last
+    /// block of the input's kcov trace when it was thrown), the exception type and that block, so one
+    /// bug reached from several callers, or in a process whose JIT inlined differently, is one finding.
+    /// Otherwise the <see cref="Signature"/>.
+    /// </summary>
+    public string DedupKey { get; private init; } = signature;
+
+    /// <summary>The throwing block, symbolized ("0x... Function file:line"), or null when not known.</summary>
+    public string? Site { get; private init; }
+
+    /// <summary>
     /// The last blocks the input ran, from the kcov area of a dead executor, symbolized with the PC
     /// maps (see <see cref="Supervisor.LastBlocks"/>); empty for a managed exception, whose stack says more.
     /// </summary>
     public IReadOnlyList<string> LastBlocks { get; private init; } = [];
 
     public CrashReport WithLastBlocks(IReadOnlyList<string> blocks) =>
-        new(Kind, Title, Frames, Signature) { LastBlocks = blocks };
+        new(Kind, Title, Frames, Signature) { LastBlocks = blocks, DedupKey = DedupKey, Site = Site };
 
-    /// <summary>A managed exception the target threw (caught in the executor).</summary>
-    public static CrashReport FromException(Exception e)
+    /// <summary>
+    /// A managed exception the target threw (caught in the executor); <paramref name="site"/> is the PC of
+    /// the block that threw it (<see cref="Executor.TargetRunner.ThrowSite"/>), 0 if not known.
+    /// </summary>
+    public static CrashReport FromException(Exception e, ulong site = 0)
+    {
+        var report = FromStack(e);
+        return site == 0 ? report : new CrashReport(report.Kind, report.Title, report.Frames, report.Signature)
+        {
+            DedupKey = $"{e.GetType().FullName} at {ThrowSite.Describe(site)}",
+            Site = ThrowSite.DescribeLong(site),
+        };
+    }
+
+    private static CrashReport FromStack(Exception e)
     {
         var kind = e is OutOfMemoryException ? ArtifactKind.Oom : ArtifactKind.Crash;
         var frames = new List<string>();
@@ -103,8 +127,17 @@ internal sealed partial class CrashReport(ArtifactKind kind, string title, IRead
         return new CrashReport(ArtifactKind.Crash, title, Cap(frames), MakeSignature(what, methods));
     }
 
-    public static CrashReport Timeout(int seconds) =>
-        new(ArtifactKind.Timeout, $"timeout after {seconds} seconds (the input ran longer than -timeout={seconds})", [], "Timeout");
+    /// <summary>
+    /// A hang: the input ran <paramref name="seconds"/> (-timeout, unless <paramref name="why"/> says
+    /// which shorter limit stopped it); <paramref name="loop"/> is the loop its last blocks show
+    /// (LastBlocks.Loop), the signature's state.
+    /// </summary>
+    public static CrashReport Timeout(double seconds, string? loop = null, string? why = null)
+    {
+        string s = seconds.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture);
+        return new(ArtifactKind.Timeout, $"timeout after {s} seconds ({why ?? $"the input ran longer than -timeout={s}"})", [],
+            loop is null ? "Timeout" : $"Timeout <- {loop}");
+    }
 
     public static CrashReport OutOfMemory(long rssMb, int limitMb) =>
         new(ArtifactKind.Oom, $"out-of-memory (used: {rssMb}Mb; exceeds: {limitMb}Mb; the executor's RSS, read from /proc)", [], "OutOfMemory.Rss");
@@ -116,6 +149,8 @@ internal sealed partial class CrashReport(ArtifactKind kind, string title, IRead
         text.AppendLine($"==ERROR: libFuzzer: {Title}");
         foreach (var frame in Frames)
             text.AppendLine(frame);
+        if (Site is not null)
+            text.AppendLine($"Thrown in block (last block of the kcov trace): {Site}");
         if (LastBlocks.Count > 0)
         {
             text.AppendLine("Last blocks run (kcov area, newest first):");
@@ -137,7 +172,7 @@ internal sealed partial class CrashReport(ArtifactKind kind, string title, IRead
     /// Frames of the runtimes, not of the target: .NET's (CoreLib's throw helpers live in Internal.*)
     /// and kcov's trace entry points, which instrumented code calls in every block.
     /// </summary>
-    private static readonly string[] RuntimeNamespaces = ["System.", "Microsoft.", "Internal.", "Kcov.Trace.", "Kcov.Remote.", "Kcov.RemoteSection."];
+    private static readonly string[] RuntimeNamespaces = ["System.", "Microsoft.", "Internal.", "Kcov.Trace.", "Kcov.TraceCalls.", "Kcov.Remote.", "Kcov.RemoteSection."];
 
     /// <summary>
     /// A frame as printed: the target's own frames as .NET prints them, the runtime's marked

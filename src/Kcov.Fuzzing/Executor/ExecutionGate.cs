@@ -15,7 +15,7 @@ internal sealed class ExecutionGate(ControlBlock? block, int slot, long runs)
     /// False once the budget is spent or a stop was asked: do not run the input. A seed input
     /// (<paramref name="bounded"/> false) counts but is not refused for the budget.
     /// </summary>
-    public bool TryBegin(ReadOnlySpan<byte> input, KcovMode mode = KcovMode.TracePc, bool bounded = true)
+    public bool TryBegin(ReadOnlySpan<byte> input, KcovMode mode = KcovMode.TracePc, ulong parent = 0, bool shortTimeout = false, bool bounded = true)
     {
         if (block is null)
         {
@@ -26,7 +26,7 @@ internal sealed class ExecutionGate(ControlBlock? block, int slot, long runs)
         }
         if (!block.TryClaimExecution(bounded))
             return false;
-        block.BeginInput(slot, input, mode);
+        block.BeginInput(slot, input, mode, parent, shortTimeout);
         return true;
     }
 

@@ -18,6 +18,10 @@ internal sealed class TargetRunner : IDisposable
     private readonly int _areaWords;
     private readonly ulong _commonHandle;
     private KcovMode _mode = KcovMode.TracePc;
+    private readonly int _threadId = Environment.CurrentManagedThreadId;
+    private readonly (Exception? Exception, ulong Count)[] _throws = new (Exception?, ulong)[8];
+    private int _throwCount;
+    private bool _running;
 
     public TargetRunner(FuzzTarget target, int areaWords)
     {
@@ -31,6 +35,7 @@ internal sealed class TargetRunner : IDisposable
             if (target.Remote)
                 _commonHandle = KcovAbi.RemoteHandle(KcovAbi.SubsystemCommon, (ulong)Interlocked.Increment(ref s_commonIds));
             Enable(KcovMode.TracePc);
+            AppDomain.CurrentDomain.FirstChanceException += OnFirstChance;
         }
         catch
         {
@@ -46,11 +51,21 @@ internal sealed class TargetRunner : IDisposable
     /// <summary>The area's file under /dev/shm, for the supervisor to remove if this process dies.</summary>
     public string AreaName => _area.SharedName;
 
+    /// <summary>
+    /// The PC of the block that threw the exception the last <see cref="Run"/> returned: the last block
+    /// in the trace when it was thrown (before any finally block or handler ran), exact whatever the JIT
+    /// inlined. 0 when unknown (not traced on this thread: an async target; nothing instrumented ran).
+    /// </summary>
+    public ulong ThrowSite { get; private set; }
+
     /// <summary>Runs one input; returns the exception the target threw, or null.</summary>
     public Exception? Run(ReadOnlySpan<byte> input)
     {
         // Reset from the tail of the previous run, as the kcov.rst example does.
         Volatile.Write(ref _area.Words[0], 0);
+        ThrowSite = 0;
+        _throwCount = 0;
+        _running = true;
         try
         {
             _target.Invoke(input);
@@ -58,8 +73,41 @@ internal sealed class TargetRunner : IDisposable
         }
         catch (Exception e)
         {
+            ThrowSite = SiteOf(e);
             return e;
         }
+        finally
+        {
+            _running = false;
+        }
+    }
+
+    /// <summary>
+    /// Where in the trace each exception was first thrown on this thread during the run: the count of
+    /// the area at that moment. A rethrow of the same object keeps its first place.
+    /// </summary>
+    private void OnFirstChance(object? sender, System.Runtime.ExceptionServices.FirstChanceExceptionEventArgs e)
+    {
+        if (!_running || _mode != KcovMode.TracePc || Environment.CurrentManagedThreadId != _threadId)
+            return;
+        int n = Math.Min(_throwCount, _throws.Length);
+        for (int i = 0; i < n; i++)
+            if (ReferenceEquals(_throws[i].Exception, e.Exception))
+                return;
+        _throws[_throwCount++ % _throws.Length] = (e.Exception, Volatile.Read(ref _area.Words[0]));
+    }
+
+    private ulong SiteOf(Exception e)
+    {
+        int n = Math.Min(_throwCount, _throws.Length);
+        for (int i = 0; i < n; i++)
+        {
+            if (!ReferenceEquals(_throws[i].Exception, e))
+                continue;
+            ulong count = Math.Min(_throws[i].Count, (ulong)_area.Words.Length - 1);
+            return count > 0 ? _area.Words[(int)count] : 0;
+        }
+        return 0;
     }
 
     /// <summary>Switches the trace mode (KCOV_DISABLE then KCOV_ENABLE: cheap, same thread).</summary>
@@ -82,6 +130,7 @@ internal sealed class TargetRunner : IDisposable
 
     public void Dispose()
     {
+        AppDomain.CurrentDomain.FirstChanceException -= OnFirstChance;
         try { _device.Disable(); } catch (KcovException) { }
         _area.Dispose();
         _device.Dispose();

@@ -20,7 +20,6 @@ internal sealed class FuzzerOptions
     public string MergeControlFile { get; set; } = "";
     public bool MinimizeCrash { get; set; }
     public bool CleanseCrash { get; set; }
-    public bool UseValueProfile { get; set; }
     public bool PrintFinalStats { get; set; }
     public int CloseFdMask { get; set; }
     public string ArtifactPrefix { get; set; } = "";
@@ -30,6 +29,9 @@ internal sealed class FuzzerOptions
     public int MutateDepth { get; set; } = 5;
     public bool CrossOver { get; set; } = true;
     public bool UseCmp { get; set; } = true;
+    public bool UseCallHooks { get; set; } = true;
+    public bool Entropic { get; set; }
+    public bool UseValueProfile { get; set; }
     public int Verbosity { get; set; } = 1;
     public bool Help { get; set; }
     public bool AutoDictionary { get; set; } = true;

@@ -60,13 +60,13 @@ internal sealed class MinimizeCampaign(FuzzerOptions options, string inputPath)
                         throw new FuzzerUsageException($"the executor died outside of any input ({e.Death.Title}); the harness itself fails, run it on '{inputPath}' to see why");
                     if (signature.Length == 0)
                     {
-                        signature = e.Death.Signature;
+                        signature = e.Death.DedupKey;
                         reportText = e.Death.Render(best);
                         status.Info($"{Tag}: signature: {signature}");
                     }
                     else
                     {
-                        bool same = e.Death.Signature == signature;
+                        bool same = e.Death.DedupKey == signature;
                         position = Cleanse ? NextPosition(best, e.DeathInput, same, position) : position;
                         if (same && (Cleanse || e.DeathInput.Length < best.Length))
                         {

@@ -28,6 +28,7 @@ internal static class Reproducer
             Console.SetOut(TextWriter.Null);
         int repeats = (int)Math.Clamp(options.Runs, 1, int.MaxValue);
         Console.Error.WriteLine($"INFO: running {files.Count} inputs {repeats} time(s) each.");
+        // No device of ours: the thread is bound to kcov run's, and a thread has one device at a time.
         foreach (var file in files)
         {
             byte[] input = CorpusDirectory.ReadInput(file);
