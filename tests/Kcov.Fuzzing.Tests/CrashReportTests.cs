@@ -62,8 +62,27 @@ public class CrashReportTests
                at Program.<Main>$(System.String[])
             """;
         var report = CrashReport.FromDeath(stderr, 134);
-        Assert.Equal("StackOverflow <- My.Parser.Recurse <- My.Parser.Parse", report.Signature);
+        // Signed by the recursion alone: the same whether the runtime's text shows the callers or not.
+        Assert.Equal("StackOverflow <- My.Parser.Recurse", report.Signature);
         Assert.Equal(["   at My.Parser.Recurse(Int32)  [x1000]", "   at My.Parser.Parse(System.ReadOnlySpan`1<Byte>)"], report.Frames);
+    }
+
+    [Fact]
+    public void AStackOverflowHasOneSignatureWhetherOrNotTheRuntimeFoundItsRepetition()
+    {
+        // Overflowing in a helper, the runtime prints every frame; the kept last words then end before the callers.
+        string flat = "Stack overflow.\n   at System.Threading.Thread.GetThreadStaticsBase()\n   at Kcov.Trace.Pc(UInt64)\n"
+            + string.Concat(Enumerable.Repeat("   at My.Parser.Recurse(Int32)\n", 5000));
+        const string folded = """
+            Stack overflow.
+            Repeated 5000 times:
+            --------------------------------
+               at My.Parser.Recurse(Int32)
+            --------------------------------
+               at My.Parser.Parse(System.ReadOnlySpan`1<Byte>)
+            """;
+        Assert.Equal(CrashReport.FromDeath(folded, 134).Signature, CrashReport.FromDeath(flat, 134).Signature);
+        Assert.Contains("   at My.Parser.Recurse(Int32)  [x5000]", CrashReport.FromDeath(flat, 134).Frames);
     }
 
     [Fact]

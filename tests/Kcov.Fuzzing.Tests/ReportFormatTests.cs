@@ -104,7 +104,7 @@ public class ReportFormatTests
             "    #0 0x0001000200000011 in My.Parser.ParseValue /src/Parser.cs:40",
             "    #1 0x0001000200000017 in My.Parser.ParseList /src/Parser.cs:52",
             "    #2 0x0001000200000011 in My.Parser.ParseValue /src/Parser.cs:40",
-            "SUMMARY: Kcov.Fuzzing: crash StackOverflow <- My.Parser.ParseValue <- My.Parser.ParseList <- My.Parser.Parse",
+            "SUMMARY: Kcov.Fuzzing: crash StackOverflow <- My.Parser.ParseList <- My.Parser.ParseValue",
             "INPUT: 0 bytes",
         ], Lines(report.Render([])));
     }

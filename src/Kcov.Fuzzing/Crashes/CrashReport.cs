@@ -116,7 +116,12 @@ internal sealed partial class CrashReport(ArtifactKind kind, string title, IRead
         }
         var frames = words.Frames.Select(f =>
             FrameLine(f.Text, IsRuntimeFrame(f.Method, null)) + (f.Repeats > 1 ? $"  [x{f.Repeats}]" : "")).ToList();
-        var methods = words.Frames.Select(f => f.Method).Distinct().ToList();
+        // A stack overflow is signed by its recursion alone, in name order: the runtime prints it either as
+        // a "Repeated N times" block followed by the callers, or (when the overflow hits in a helper) as
+        // thousands of frames whose callers fall outside what is kept; both must give one signature.
+        var methods = words.Kind == FatalKind.StackOverflow && words.Frames.Any(f => f.Repeats > 1)
+            ? words.Frames.Where(f => f.Repeats > 1).Select(f => f.Method).Distinct().Order(StringComparer.Ordinal).ToList()
+            : words.Frames.Select(f => f.Method).Distinct().ToList();
         (string title, string what) = words.Kind switch
         {
             FatalKind.StackOverflow => ($"stack overflow in the .NET target (ExceptionCode: 0x{StackOverflowExceptionCode:X8} (Stack overflow)); the runtime ended the process", "StackOverflow"),

@@ -68,7 +68,7 @@ internal static class ExecutorMain
                 for (int i = 0; i < start.Inputs.Count && i < start.Flags.Length; i++)
                     if ((start.Flags[i] & 2) != 0)
                         loop.AddHangParent(Mutation.CmpHints.Hash(start.Inputs[i]));
-                if (loop.RunSeeds(start.Inputs, [.. start.Flags.Select(f => (f & 1) != 0)])
+                if (loop.RunSeeds(start.Inputs, [.. start.Flags.Select(f => (f & 1) != 0)], bounded: start.Numbers.Length > 5 && start.Numbers[5] != 0)
                     && (start.Input.Length == 0 || loop.Execute(start.Input, InputOrigin.Mutation)))
                     loop.Fuzz();
                 break;

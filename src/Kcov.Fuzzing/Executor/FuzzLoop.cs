@@ -104,10 +104,12 @@ internal sealed class FuzzLoop
 
     /// <summary>
     /// Runs the initial corpus (smallest first), or one empty input if there is none: all of it, as
-    /// libFuzzer does whatever -runs says (-runs=0 runs the corpus and no more). <paramref name="hintsDone"/>,
-    /// if given, says per seed whether an earlier executor of the campaign already ran its hints pass.
+    /// libFuzzer does whatever -runs says (-runs=0 runs the corpus and no more), unless
+    /// <paramref name="bounded"/> (an executor restarted in a campaign re-runs the corpus within -runs).
+    /// <paramref name="hintsDone"/>, if given, says per seed whether an earlier executor of the
+    /// campaign already ran its hints pass.
     /// </summary>
-    public bool RunSeeds(IReadOnlyList<byte[]> seeds, IReadOnlyList<bool>? hintsDone = null)
+    public bool RunSeeds(IReadOnlyList<byte[]> seeds, IReadOnlyList<bool>? hintsDone = null, bool bounded = false)
     {
         var ordered = seeds.Count == 0 ? [([], false)] : seeds.Select((s, i) => (s, hintsDone is not null && i < hintsDone.Count && hintsDone[i]))
             .OrderBy(s => s.Item1.Length).ToList();
@@ -115,7 +117,7 @@ internal sealed class FuzzLoop
         {
             var input = seed.Length > _maxLen ? seed[.._maxLen] : seed;
             _lengthLimit = Math.Max(_lengthLimit, Math.Min(input.Length, _maxLen));
-            if (!Execute(input, InputOrigin.Seed, out var info, bounded: false))
+            if (!Execute(input, InputOrigin.Seed, out var info, bounded: bounded))
                 return false;
             if (info is not null && done)
                 info.HintsDone = true;

@@ -7,7 +7,7 @@ internal enum MessageKind : byte
     Hello = 1,
     /// <summary>
     /// S: what to do; Numbers = [mode, seed, max_len, first input (merge, reproduce) or position (cleanse),
-    /// length limit], Inputs = corpus with Flags, or input files; Tokens = compared values, Hangs = inputs
+    /// length limit, whether -runs bounds the corpus inputs], Inputs = corpus with Flags, or input files; Tokens = compared values, Hangs = inputs
     /// known to hang; Input/Text = crash to minimize and its signature, or (fuzz mode) an input to run
     /// first under the full -timeout (it hung under the short one).
     /// </summary>

@@ -139,7 +139,10 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
         {
             Kind = MessageKind.Start,
             // Each executor, and each restart of it, draws from its own deterministic stream.
-            Numbers = [(long)ExecutorMode.Fuzz, unchecked((int)(seed + 7919u * (uint)slot + 104729u * (uint)_restartCount)), maxLen, 0, _lengthLimit],
+            // The last number: whether -runs bounds the corpus inputs too. The first executors run the
+            // whole initial corpus, as libFuzzer does; a restarted one only re-runs the corpus to rebuild its state.
+            Numbers = [(long)ExecutorMode.Fuzz, unchecked((int)(seed + 7919u * (uint)slot + 104729u * (uint)_restartCount)), maxLen, 0, _lengthLimit,
+                _restartCount > 0 ? 1 : 0],
             Inputs = inputs,
             Flags = [.. inputs.Select(i => (byte)((_hintsDone.Contains(CorpusDirectory.Sha1(i)) ? 1 : 0) | (_hangParents.Contains(Mutation.CmpHints.Hash(i)) ? 2 : 0)))],
             Tokens = _compared,
