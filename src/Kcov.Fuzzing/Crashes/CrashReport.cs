@@ -144,6 +144,23 @@ internal sealed partial class CrashReport(ArtifactKind kind, string title, IRead
             loop is null ? "Timeout" : $"Timeout <- {loop}");
     }
 
+    /// <summary>
+    /// The executor wrote garbage where the supervisor reads (the control block, its socket): the
+    /// target corrupts memory it does not own, or the harness does not speak the protocol.
+    /// </summary>
+    public static CrashReport Garbage(string what) =>
+        new(ArtifactKind.Crash, $"deadly signal (the executor was killed for writing garbage: {what}; does the target corrupt memory it does not own?)", [], "ExecutorGarbage");
+
+    /// <summary>
+    /// The executor found its control block's header overwritten when an input returned: the target
+    /// corrupts memory it does not own (the executor repairs the header and goes on). The second line
+    /// is the check that failed, in the words ClusterFuzz classifies as a failed assertion (a security
+    /// issue by default).
+    /// </summary>
+    public static CrashReport ControlBlockOverwritten(string what) =>
+        new(ArtifactKind.Crash, $"memory corruption in the .NET target: the input made it overwrite the fuzzer's control block ({what})",
+            ["   assertion failed: the fuzzer's control block is as the fuzzer wrote it"], "ControlBlockOverwritten");
+
     public static CrashReport OutOfMemory(long rssMb, int limitMb) =>
         new(ArtifactKind.Oom, $"out-of-memory (used: {rssMb}Mb; exceeds: {limitMb}Mb; the executor's RSS, read from /proc)", [], "OutOfMemory.Rss");
 

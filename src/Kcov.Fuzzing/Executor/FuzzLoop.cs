@@ -182,7 +182,7 @@ internal sealed class FuzzLoop
         if (!_gate.TryBegin(input, KcovMode.TracePc, parent?.Hash ?? 0, parent?.HangParent ?? false, bounded))
             return false;
         var error = _runner.Run(input);
-        _gate.End();
+        string? overwritten = _gate.End();
         var features = _signal.Collect(_runner.Area);
         Execs++;
         Corpus.Entropic?.Observe(features, parent);
@@ -195,9 +195,11 @@ internal sealed class FuzzLoop
         long total = _gate.TotalExecs;
         if ((total & (total - 1)) == 0 && total > 1)
             _reporter.Pulse(Stats);
-        if (error is not null)
+        if (error is not null || overwritten is not null)
         {
-            ReportCrash(error, _runner.ThrowSite, input);
+            ReportCrash(error is not null ? CrashReport.FromException(error, _runner.ThrowSite) : CrashReport.ControlBlockOverwritten(overwritten!), input);
+            if (error is OutOfMemoryException)
+                GC.Collect();
             return !_stopped;
         }
         var info = Corpus.Offer(input, features, out var outcome);
@@ -314,11 +316,8 @@ internal sealed class FuzzLoop
         _lastProgress = Execs;
     }
 
-    private void ReportCrash(Exception error, ulong site, ReadOnlySpan<byte> input)
+    private void ReportCrash(CrashReport report, ReadOnlySpan<byte> input)
     {
-        var report = CrashReport.FromException(error, site);
-        if (error is OutOfMemoryException)
-            GC.Collect();
         if (_reportedSignatures.Add(report.DedupKey))
             _reporter.Crash(report, input.ToArray(), _gate.TotalExecs);
         _stopped = !_options.Ignores(report.Kind);

@@ -48,8 +48,13 @@ internal sealed class TargetRunner : IDisposable
     /// <summary>The area's words; word 0 is the count of the last run.</summary>
     public ReadOnlySpan<ulong> Area => _area.Words;
 
-    /// <summary>The area's file under /dev/shm, for the supervisor to remove if this process dies.</summary>
-    public string AreaName => _area.SharedName;
+    /// <summary>
+    /// The descriptor number of the area in this process (its shared name is /proc/&lt;pid&gt;/fd/&lt;n&gt;), which
+    /// the supervisor maps to read the trace after a crash; -1 where the name is not of that form (no /proc).
+    /// </summary>
+    public long AreaDescriptor =>
+        _area.SharedName.StartsWith($"/proc/{Environment.ProcessId}/fd/", StringComparison.Ordinal)
+        && long.TryParse(_area.SharedName.AsSpan(_area.SharedName.LastIndexOf('/') + 1), out long fd) ? fd : -1;
 
     /// <summary>
     /// The PC of the block that threw the exception the last <see cref="Run"/> returned: the last block
@@ -65,6 +70,7 @@ internal sealed class TargetRunner : IDisposable
         Volatile.Write(ref _area.Words[0], 0);
         ThrowSite = 0;
         _throwCount = 0;
+        FaultInjection.At("input");
         _running = true;
         try
         {

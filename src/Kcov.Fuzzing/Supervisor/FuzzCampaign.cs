@@ -71,7 +71,8 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
         _status.Info(InstrumentedModules.LoadedLine(AppContext.BaseDirectory));
         var seeds = CorpusDirectory.Load(corpusDirectories, 0, out _);
         foreach (var dir in corpusDirectories)
-            _status.Info($"{(Directory.Exists(dir) ? Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Count() : 0)} files found in {dir}");
+            // Not the dot-files of writes cut short (AtomicFile), which Load skips too.
+            _status.Info($"{(Directory.Exists(dir) ? Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Count(f => !Path.GetFileName(f).StartsWith('.')) : 0)} files found in {dir}");
         int maxLen = options.MaxLen > 0 ? options.MaxLen : Math.Max(4096, seeds.Count == 0 ? 0 : seeds.Max(s => s.Length));
         if (options.MaxLen == 0)
             _status.Info($"-max_len is not provided; libFuzzer will not generate inputs larger than {maxLen} bytes");
@@ -106,7 +107,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
                     if (deathsBetweenInputs >= MaxDeathsBetweenInputs)
                         throw new FuzzerUsageException($"the executor keeps dying outside of any input ({e.Death.Title}); the harness itself fails, run it on one input file to see why");
                     OnDeath(pool, e, pool.Block.TotalExecs);
-                    if (!_stopping && !pool.Block.StopRequested && (options.Runs < 0 || pool.Block.TotalExecs < options.Runs))
+                    if (!_stopping && !pool.StopRequested && (options.Runs < 0 || pool.Block.TotalExecs < options.Runs))
                     {
                         _restartCount++;
                         pool.Start(e.Executor.Slot, StartMessage(seed, e.Executor.Slot, maxLen));

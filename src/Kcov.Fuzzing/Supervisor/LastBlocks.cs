@@ -3,13 +3,13 @@ using Kcov.Coverage;
 namespace Kcov.Fuzzing.Supervisor;
 
 /// <summary>
-/// Reads what an executor's input ran from its kcov area (a file under /dev/shm, which outlives
-/// the process: coverage lives where a crash cannot lose it) and symbolizes the last PCs with the PC
-/// maps next to the harness. For a hang or a stack overflow, the runtime gives no source lines; the
-/// trace does. Each block is one line in the shape of a sanitizer's stack frame,
-/// <c>#n 0xPC in Function file:line</c>, newest first: the last block that ran is #0. For a hang
-/// that is where the input spins; for a stack overflow, the recursing functions. A hang's
-/// signature is the loop it is stuck in: the methods of its last blocks.
+/// Reads what an executor's input ran from its kcov area (which the supervisor mapped at the
+/// executor's hello, so it outlives the process: coverage lives where a crash cannot lose it) and
+/// symbolizes the last PCs with the PC maps next to the harness. For a hang or a stack overflow, the
+/// runtime gives no source lines; the trace does. Each block is one line in the shape of a
+/// sanitizer's stack frame, <c>#n 0xPC in Function file:line</c>, newest first: the last block that
+/// ran is #0. For a hang that is where the input spins; for a stack overflow, the recursing
+/// functions. A hang's signature is the loop it is stuck in: the methods of its last blocks.
 /// </summary>
 internal sealed class LastBlocks(string mapDirectory)
 {
@@ -29,22 +29,15 @@ internal sealed class LastBlocks(string mapDirectory)
 
     private readonly Lazy<Symbolizer?> _symbolizer = new(() => Load(mapDirectory));
 
-    /// <summary>The last PCs of a trace-pc area, oldest first; empty if the area is gone or not a PC trace.</summary>
-    public ulong[] Read(string areaName, KcovMode mode)
+    /// <summary>The last PCs of a trace-pc area, oldest first; empty without an area or for a comparison trace.</summary>
+    public ulong[] Read(ExecutorArea? area, KcovMode mode)
     {
-        if (mode != KcovMode.TracePc || areaName.Length == 0 || !File.Exists(areaName))
+        if (mode != KcovMode.TracePc || area is null)
             return [];
-        try
-        {
-            using var area = KcovArea.OpenShared(areaName);
-            var words = area.Words;
-            int count = (int)Math.Min(words[0], (ulong)words.Length - 1);
-            return words.Slice(1 + Math.Max(0, count - Examined), Math.Min(count, Examined)).ToArray();
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
-        {
-            return [];
-        }
+        var words = area.Words;
+        // The count is the target's process's to write: believe it only within the area.
+        int count = (int)Math.Min(words[0], (ulong)words.Length - 1);
+        return words.Slice(1 + Math.Max(0, count - Examined), Math.Min(count, Examined)).ToArray();
     }
 
     /// <summary>The last of <paramref name="pcs"/>, newest first and symbolized ("    #0 0x... in Function file:line"), a block run repeatedly as one line with its count.</summary>

@@ -108,9 +108,15 @@ internal sealed class MergeCampaign(FuzzerOptions options, IReadOnlyList<string>
             }
             else if (e.Message?.Kind == MessageKind.MergeFeatures)
             {
-                int index = (int)e.Message.Numbers[0];
+                long index = e.Message.Numbers[0];
+                // Inputs are run in order from the first not started: any other index is not the executor's answer.
+                if (index != control.Started)
+                {
+                    ExecutorPool.Reject(e.Executor, $"features of input {index}, expected {control.Started}");
+                    continue;
+                }
                 var features = e.Message.Features;
-                control.Append(index, inputs[index].Length, crashed ? null : features, [.. features.Where(Signal.IsPcFeature)]);
+                control.Append((int)index, inputs[(int)index].Length, crashed ? null : features, [.. features.Where(Signal.IsPcFeature)]);
                 crashed = false;
             }
             else if (e.Death is not null && e.DeathInput is null)
@@ -120,7 +126,7 @@ internal sealed class MergeCampaign(FuzzerOptions options, IReadOnlyList<string>
             else if (e.Death is not null)
             {
                 int index = control.Started;
-                _artifacts.Save(e.Death.Kind, e.Death.Signature, e.DeathInput!, e.Death.Render(e.DeathInput!), pool.Block.TotalExecs, everyInput: true);
+                _artifacts.Save(e.Death.Kind, e.Death.DedupKey, e.DeathInput!, e.Death.Render(e.DeathInput!), pool.Block.TotalExecs, everyInput: true);
                 control.Append(index, inputs[index].Length, null, []);
                 if (!control.Complete)
                     pool.Start(0, StartMessage(inputs, control.Started));

@@ -45,7 +45,7 @@ internal sealed class ReproduceCampaign(FuzzerOptions options, IReadOnlyList<str
                 {
                     if (e.DeathInput is null)
                         throw new FuzzerUsageException($"the executor died outside of any input ({e.Death.Title}); the harness itself fails");
-                    artifacts.Save(e.Death.Kind, e.Death.Signature, e.DeathInput, e.Death.Render(e.DeathInput), pool.Block.TotalExecs);
+                    artifacts.Save(e.Death.Kind, e.Death.DedupKey, e.DeathInput, e.Death.Render(e.DeathInput), pool.Block.TotalExecs);
                 }
             }
         }
