@@ -296,9 +296,14 @@ internal sealed class ExecutorPool : IDisposable
         }
     }
 
-    /// <summary>Whether the executor's running input is in the loop of a hang already reported (its kcov area says where it is).</summary>
+    /// <summary>
+    /// Whether the executor's running input spins in the loop of a hang already reported (its kcov area
+    /// says where it is). The trace must end in whole turns of a loop: an input that is only slow (a
+    /// JIT compilation on a loaded machine, say) shows a last block that does not repeat, and is left alone.
+    /// </summary>
     private bool InKnownLoop(ExecutorProcess e) =>
-        _lastBlocks.Loop(_lastBlocks.Read(e.Area, Block.TraceMode(e.Slot))) is { } loop && KnownHangs.Contains($"Timeout <- {loop}");
+        _lastBlocks.Loop(_lastBlocks.Read(e.Area, Block.TraceMode(e.Slot)), out int turns) is { } loop
+        && turns >= LastBlocks.LoopTurns && KnownHangs.Contains($"Timeout <- {loop}");
 
     private void ReadMessages(ExecutorProcess executor)
     {

@@ -22,7 +22,7 @@ internal sealed class LastBlocks(string mapDirectory)
     private const int Described = 256;
 
     /// <summary>The turns of a loop its signature is taken from (enough for the branches inside it to show).</summary>
-    private const int LoopTurns = 8;
+    public const int LoopTurns = 8;
 
     /// <summary>At most this many methods name a loop.</summary>
     private const int LoopMethods = 3;
@@ -57,12 +57,16 @@ internal sealed class LastBlocks(string mapDirectory)
     /// two. A trace whose last block does not repeat (the input blocks, or spins in code that is not
     /// instrumented) is named by that last block. Null when there is no trace.
     /// </summary>
-    public string? Loop(ulong[] pcs)
+    public string? Loop(ulong[] pcs) => Loop(pcs, out _);
+
+    /// <summary>As <see cref="Loop(ulong[])"/>; <paramref name="turns"/> is how many times the last block repeats in the tail examined (up to 8).</summary>
+    public string? Loop(ulong[] pcs, out int turns)
     {
+        turns = 0;
         if (pcs.Length == 0)
             return null;
         ulong last = pcs[^1];
-        int start = pcs.Length - 1, turns = 0;
+        int start = pcs.Length - 1;
         for (int i = pcs.Length - 2; i >= 0 && turns < LoopTurns; i--)
             if (pcs[i] == last)
             {
