@@ -214,7 +214,7 @@ internal sealed class FuzzLoop
             // Seeds and inputs from other executors are already on disk: only findings are reported.
             if (origin != InputOrigin.Seed)
                 _reporter.NewInput(info.Data, outcome == InputCorpus.Outcome.New ? "NEW" : "REDUCE",
-                    origin == InputOrigin.CmpHint ? "CmpHints-" : _dispatcher.LastSequence(), Stats);
+                    origin == InputOrigin.CmpHint ? "CmpHints-" : _dispatcher.LastSequence(), Stats, Corpus.Dropped);
         }
         return true;
     }
