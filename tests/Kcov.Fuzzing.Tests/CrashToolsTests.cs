@@ -107,6 +107,33 @@ public class CrashToolsTests
         Assert.Equal(2, Directory.GetFiles(dir["out"]).Length);
     }
 
+    /// <summary>
+    /// An input that hangs or runs out of memory during a merge kills the executor: it is reported,
+    /// written under -artifact_prefix, and the merge goes on with a new executor. The hang gets a short
+    /// -timeout of its own; RSSX a generous one, so that it is an out-of-memory however busy the machine.
+    /// </summary>
+    [Theory]
+    [InlineData("HANG", 2, "timeout-", "==ERROR: libFuzzer: timeout after 2 seconds")]
+    [InlineData("RSSX", 60, "oom-", "==ERROR: libFuzzer: out-of-memory (used: ")]
+    public void AMergeReportsAndSavesAnInputThatKillsTheExecutorAndGoesOn(string killer, int timeout, string artifact, string header)
+    {
+        using var dir = new ScratchDirectory();
+        dir.Write("in/a", "ab");
+        dir.Write("in/b", killer);
+        dir.Write("in/c", "abcdef");
+        Directory.CreateDirectory(dir["bad"]);
+        var run = InstrumentedSamples.Run(dir.Path, "crashkinds", "-merge=1", $"-timeout={timeout}", "-rss_limit_mb=512", "-close_fd_mask=2",
+            "-artifact_prefix=bad/", "out", "in");
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Contains(header, run.Stderr);
+        Assert.Equal(killer, File.ReadAllText(Assert.Single(Directory.GetFiles(dir["bad"], artifact + "*"))));
+        // The inputs after it were run too: both others are merged, the killer is not.
+        var (files, _, _) = MergeOuter(run.Stderr);
+        var merged = Directory.GetFiles(dir["out"]).Select(File.ReadAllText).Order().ToList();
+        Assert.Equal(["ab", "abcdef"], merged);
+        Assert.Equal(2, files);
+    }
+
     private static (int Files, int Features, int Edges) MergeOuter(string stderr)
     {
         var m = Regex.Match(stderr, @"(?m)^MERGE-OUTER: (\d+) new files with (\d+) new features added; (\d+) new coverage edges$");
