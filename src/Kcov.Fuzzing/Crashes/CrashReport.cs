@@ -31,6 +31,8 @@ internal sealed partial class CrashReport(ArtifactKind kind, string title, IRead
     /// <summary>A managed exception the target threw (caught in the executor).</summary>
     public static CrashReport FromException(Exception e)
     {
+        if (e is Service.ServiceFaultException fault)
+            return FromServiceFault(fault.Reports[0]);
         var kind = e is OutOfMemoryException
             ? ArtifactKind.Oom : ArtifactKind.Crash;
         var frames = new List<string>();
@@ -52,6 +54,23 @@ internal sealed partial class CrashReport(ArtifactKind kind, string title, IRead
         for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
             title += $"{Environment.NewLine} ---> {inner.GetType().FullName}: {inner.Message}";
         return new CrashReport(kind, title, frames, MakeSignature(e.GetType().FullName!, methods));
+    }
+
+    /// <summary>
+    /// A fault a service met in the work of an input, as its control endpoint reported it: where
+    /// (e.g. "queued work: Job") on the first line, then the exception's text, whose frames are the
+    /// service's. The signature is built from those frames as for an exception thrown here.
+    /// </summary>
+    public static CrashReport FromServiceFault(string report)
+    {
+        var lines = report.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        string where = lines[0];
+        string exception = lines.Count > 1 ? lines[1] : "";
+        var frames = Collapse(lines.Skip(2).Where(l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal)));
+        var methods = frames.Select(FrameMethod).Distinct().ToList();
+        int colon = exception.IndexOf(':');
+        string type = colon > 0 ? exception[..colon] : exception.Length > 0 ? exception : "ServiceFault";
+        return new CrashReport(ArtifactKind.Crash, $"{exception} (in the service, {where})", frames, MakeSignature(type, methods));
     }
 
     /// <summary>The first line of the runtime's report of a fatal error, and the kind it names.</summary>
@@ -124,10 +143,11 @@ internal sealed partial class CrashReport(ArtifactKind kind, string title, IRead
     public static string Prefix(ArtifactKind kind) => kind switch { ArtifactKind.Timeout => "timeout", ArtifactKind.Oom => "oom", _ => "crash" };
 
     /// <summary>
-    /// Frames of the runtimes, not of the target: .NET's (CoreLib's throw helpers live in Internal.*)
-    /// and kcov's trace entry points, which instrumented code calls in every block.
+    /// Frames of the runtimes, not of the target: .NET's (CoreLib's throw helpers live in Internal.*),
+    /// kcov's trace entry points, which instrumented code calls in every block, and Kcov.AspNetCore's
+    /// middleware and queue, which call a service's code.
     /// </summary>
-    private static readonly string[] RuntimeNamespaces = ["System.", "Microsoft.", "Internal.", "Kcov.Trace.", "Kcov.Remote."];
+    private static readonly string[] RuntimeNamespaces = ["System.", "Microsoft.", "Internal.", "Kcov.Trace.", "Kcov.Remote.", "Kcov.AspNetCore."];
 
     /// <summary>At most this many frames in a report (a stack overflow has thousands).</summary>
     private const int MaxFrames = 40;

@@ -128,7 +128,8 @@ internal sealed class FuzzLoop
         if (error is not null)
         {
             ReportCrash(error, input);
-            return true;
+            // A service that no longer answers takes every later input with it: stop here.
+            return error is not Service.ServiceLostException;
         }
         var info = Corpus.Offer(input, features, out var outcome);
         if (info is not null)

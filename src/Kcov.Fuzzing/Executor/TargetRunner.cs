@@ -5,25 +5,29 @@ namespace Kcov.Fuzzing.Executor;
 /// run, leave the trace in the area for the caller to read. Create, use and dispose it on one
 /// thread: KCOV_ENABLE binds the calling thread, and only that thread's code is recorded. An
 /// async target is collected through remote sections instead (KCOV_REMOTE_ENABLE with a common
-/// handle; see <see cref="FuzzTarget.From(Func{ReadOnlyMemory{byte}, Task})"/>).
+/// handle; see <see cref="FuzzTarget.From(Func{ReadOnlyMemory{byte}, Task})"/>), and so is a
+/// service in another process, whose device the target opens (<see cref="FuzzTarget.OpenDevice"/>).
 /// </summary>
 internal sealed class TargetRunner : IDisposable
 {
     /// <summary>Instance ids of common handles: unique per process, as the remote map wants.</summary>
     private static int s_commonIds;
 
+    /// <summary>Tries at other ids when a common handle is taken (by another executor, with a remote device).</summary>
+    private const int HandleAttempts = 16;
+
     private readonly FuzzTarget _target;
-    private readonly KcovDevice _device;
+    private readonly IKcovDevice _device;
     private readonly KcovArea _area;
     private readonly int _areaWords;
-    private readonly ulong _commonHandle;
+    private ulong _commonHandle;
     private KcovMode _mode = KcovMode.TracePc;
 
     public TargetRunner(FuzzTarget target, int areaWords)
     {
         _target = target;
         _areaWords = areaWords;
-        _device = KcovDevice.Open();
+        _device = target.OpenDevice();
         try
         {
             _device.InitTrace(areaWords);
@@ -74,15 +78,32 @@ internal sealed class TargetRunner : IDisposable
 
     private void Enable(KcovMode mode)
     {
-        if (_target.Remote)
-            _device.RemoteEnable(mode, (uint)_areaWords, [], _commonHandle);
-        else
+        if (!_target.Remote)
+        {
             _device.Enable(mode);
+            return;
+        }
+        uint sectionWords = _target.SectionWords ?? (uint)_areaWords;
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                _device.RemoteEnable(mode, sectionWords, [], _commonHandle);
+                break;
+            }
+            catch (KcovHandleInUseException) when (attempt < HandleAttempts)
+            {
+                // A service's handles are shared by every executor (and any other client) using it.
+                _commonHandle = KcovAbi.RemoteHandle(KcovAbi.SubsystemCommon, (ulong)Random.Shared.Next(1, int.MaxValue));
+            }
+        }
+        _target.UseCommonHandle(_commonHandle);
     }
 
     public void Dispose()
     {
-        try { _device.Disable(); } catch (KcovException) { }
+        // Not enabled (KcovException), or a service that is gone (IOException): nothing to undo.
+        try { _device.Disable(); } catch (IOException) { }
         _area.Dispose();
         _device.Dispose();
     }

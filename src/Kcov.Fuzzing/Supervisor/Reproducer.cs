@@ -19,6 +19,9 @@ internal static class Reproducer
             Console.SetOut(TextWriter.Null);
         int repeats = (int)Math.Clamp(options.Runs, 1, int.MaxValue);
         Console.Error.WriteLine($"INFO: running {files.Count} inputs {repeats} time(s) each.");
+        // Through a runner, as in the campaign: a target whose code runs in a service needs the
+        // service's device to learn of the faults an input causes there.
+        using var runner = new TargetRunner(target, options.AreaWords);
         foreach (var file in files)
         {
             byte[] input = CorpusDirectory.ReadInput(file);
@@ -26,11 +29,7 @@ internal static class Reproducer
             var clock = Stopwatch.StartNew();
             for (int i = 0; i < repeats; i++)
             {
-                try
-                {
-                    target.Invoke(input);
-                }
-                catch (Exception e)
+                if (runner.Run(input) is { } e)
                 {
                     var report = CrashReport.FromException(e);
                     Console.Error.Write(report.Render(input));
