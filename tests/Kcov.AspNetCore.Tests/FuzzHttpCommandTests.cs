@@ -1,0 +1,55 @@
+namespace Kcov.AspNetCore.Tests;
+
+/// <summary>
+/// <c>kcov fuzz-http</c> end to end: the CLI is the supervisor, started again as its executor, and
+/// fuzzes the instrumented OrderService running as its own process, from an empty corpus with a
+/// bounded budget; the crash artifact is the request body, and reproducing it gives the report again.
+/// </summary>
+public sealed class FuzzHttpCommandTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+    private readonly OrderServiceProcess _service;
+
+    public FuzzHttpCommandTests() => _service = OrderServiceProcess.Start(_dir.Combine("kcov.sock"));
+
+    [Fact]
+    public void FindsTheQueuedWorkBugSavesTheBodyAndReproducesIt()
+    {
+        string corpus = _dir.Combine("corpus");
+        string url = new Uri(_service.BaseAddress, "orders").ToString();
+        var fuzz = Kcov("fuzz-http", url, "--control", _service.Socket, "-runs=20000", "-seed=1", "-max_len=64", $"-artifact_prefix={_dir.Path}/", corpus);
+
+        Assert.True(fuzz.ExitCode == 77, $"exit code {fuzz.ExitCode}\n{fuzz.Stderr}");
+        Assert.Contains("==ERROR: Kcov.Fuzzing: System.IndexOutOfRangeException", fuzz.Stderr);
+        Assert.Contains("(in the service, queued work: Order)", fuzz.Stderr);
+        Assert.Contains("SUMMARY: Kcov.Fuzzing: crash System.IndexOutOfRangeException <- OrderService.Fulfilment.Pack", fuzz.Stderr);
+        string artifact = Assert.Single(Directory.GetFiles(_dir.Path, "crash-*"));
+        byte[] body = File.ReadAllBytes(artifact);
+        Assert.Equal("ORD1"u8.ToArray(), body[..4]);
+        Assert.NotEmpty(Directory.GetFiles(corpus));
+
+        var reproduce = Kcov("fuzz-http", url, "--control", _service.Socket, artifact);
+        Assert.True(reproduce.ExitCode == 77, reproduce.Stderr);
+        Assert.Contains("SUMMARY: Kcov.Fuzzing: crash System.IndexOutOfRangeException <- OrderService.Fulfilment.Pack", reproduce.Stderr);
+    }
+
+    [Fact]
+    public void AControlEndpointNobodyServesIsOneLineBeforeAnythingStarts()
+    {
+        var fuzz = Kcov("fuzz-http", new Uri(_service.BaseAddress, "orders").ToString(), "--control", _dir.Combine("nobody.sock"), "-runs=10");
+
+        Assert.Equal(1, fuzz.ExitCode);
+        string line = Assert.Single(fuzz.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"ERROR: cannot open the kcov control endpoint '{_dir.Combine("nobody.sock")}'", line);
+        Assert.Contains("is the service running with KCOV_CONTROL=", line);
+    }
+
+    private static (int ExitCode, string Stdout, string Stderr) Kcov(params string[] args) =>
+        DotnetProcess.Run([Path.Combine(AppContext.BaseDirectory, "Kcov.Cli.dll"), .. args]);
+
+    public void Dispose()
+    {
+        _service.Dispose();
+        _dir.Dispose();
+    }
+}
