@@ -15,25 +15,26 @@ rm -rf "$out"
 mkdir -p "$out"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-kcov() { dotnet "$root/src/Kcov.Cli/bin/Release/net10.0/Kcov.Cli.dll" "$@"; }
+# The dotnet-kcov tool as built here (installed, it is `dotnet kcov`).
+kcov() { dotnet "$root/src/Kcov.Cli/bin/Release/net10.0/dotnet-kcov.dll" "$@"; }
 
-step "Building the kcov CLI and the samples (Release)"
+step "Building the dotnet-kcov tool and the samples (Release)"
 for project in src/Kcov.Cli samples/HelloParser samples/Kcov.Samples; do
   dotnet build "$project" -c Release --nologo -v quiet -clp:NoSummary
 done
 
-step "1. kcov instrument samples/HelloParser (an INI parser)"
+step "1. dotnet kcov instrument samples/HelloParser (an INI parser)"
 kcov instrument samples/HelloParser/bin/Release/net10.0/HelloParser.dll -o "$out/hello"
 
-step "2. kcov run: the parser on samples/HelloParser/sample.ini, PCs of its main thread"
+step "2. dotnet kcov run: the parser on samples/HelloParser/sample.ini, PCs of its main thread"
 kcov run -o "$out/hello/pcs.txt" -- "$out/hello/HelloParser.dll" samples/HelloParser/sample.ini
 echo "$(wc -l < "$out/hello/pcs.txt") PCs, the first ones:"
 head -n 4 "$out/hello/pcs.txt"
 
-step "3. kcov symbolize: function, then file:line, per PC (kcov.rst's addr2line output)"
+step "3. dotnet kcov symbolize: function, then file:line, per PC (kcov.rst's addr2line output)"
 kcov symbolize --map "$out/hello" "$out/hello/pcs.txt" | sed "s|$root/||"
 
-step "4. kcov fuzz: the 'nested' sample from an empty corpus (seed 1, at most 20000 runs)"
+step "4. dotnet kcov fuzz: the 'nested' sample from an empty corpus (seed 1, at most 20000 runs)"
 mkdir -p "$out/fuzz/corpus"
 status=0
 kcov fuzz samples/Kcov.Samples/bin/Release/net10.0/Kcov.Samples.dll -o "$out/fuzz/app" \
@@ -49,7 +50,7 @@ fi
 step "5. -minimize_crash=1: shrink the crash, keeping its signature"
 (cd "$out/fuzz" && dotnet app/Kcov.Samples.dll nested -minimize_crash=1 -runs=10000 "$crash" 2>&1 | sed "s|$root/||g") || true
 
-step "6. Block coverage of the corpus the fuzzer built (kcov run on every corpus input, kcov report)"
+step "6. Block coverage of the corpus the fuzzer built (dotnet kcov run on every corpus input, dotnet kcov report)"
 kcov run -o "$out/fuzz/corpus-pcs.txt" -- "$out/fuzz/app/Kcov.Samples.dll" nested "$out"/fuzz/corpus/* > /dev/null 2>&1
 kcov report --map "$out/fuzz/app" --pcs "$out/fuzz/corpus-pcs.txt" --format summary | sed "s|$root/||" |
   awk '/^ covered .* (type|method)$/ { exit } { print }'

@@ -13,7 +13,7 @@ trap 'rm -rf "$out"' EXIT
 dotnet build src/Kcov.Cli -c Release --nologo -v quiet -clp:NoSummary > /dev/null
 dotnet build samples/Kcov.Samples -c Release --nologo -v quiet -clp:NoSummary > /dev/null
 # `kcov fuzz -o` instruments the targets into a runnable copy; -runs=1 just makes the copy.
-dotnet src/Kcov.Cli/bin/Release/net10.0/Kcov.Cli.dll fuzz samples/Kcov.Samples/bin/Release/net10.0/Kcov.Samples.dll \
+dotnet src/Kcov.Cli/bin/Release/net10.0/dotnet-kcov.dll fuzz samples/Kcov.Samples/bin/Release/net10.0/Kcov.Samples.dll \
   -o "$out/app" magic -runs=1 "$out/warmup" > /dev/null 2>&1 || true
 mkdir -p "$out/warmup"
 

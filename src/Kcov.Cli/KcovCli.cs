@@ -4,7 +4,7 @@ using Kcov.Cli.Commands;
 namespace Kcov.Cli;
 
 /// <summary>
-/// The <c>kcov</c> command line: one verb per file under Commands/. Every user error (missing file, bad
+/// The <c>dotnet kcov</c> command line (the <c>dotnet-kcov</c> tool): one verb per file under Commands/. Every user error (missing file, bad
 /// assembly, bad pattern, bad argument) is one line on stderr starting with "kcov: " and a non-zero exit code.
 /// </summary>
 public static class KcovCli
@@ -27,11 +27,13 @@ public static class KcovCli
     public static int Run(string[] args, TextReader input, TextWriter output, TextWriter error)
     {
         var io = new Streams(input, output, error);
-        var parse = Create(io).Parse(args);
+        // No POSIX bundling: libFuzzer's flags after a harness (-help=1, -runs=10) must reach it whole,
+        // not be read as bundles of one-letter options (-help=1 as -h -e -l -p).
+        var parse = Create(io).Parse(args, new ParserConfiguration { EnablePosixBundling = false });
         if (parse.Errors.Count > 0)
         {
             // The first error is the one to fix; the rest usually follow from it (one line, as for every user error).
-            error.WriteLine($"kcov: {parse.Errors[0].Message} (see kcov --help)");
+            error.WriteLine($"kcov: {parse.Errors[0].Message} (see dotnet kcov --help)");
             return UserError;
         }
         try

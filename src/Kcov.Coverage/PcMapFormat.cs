@@ -104,7 +104,7 @@ internal static class PcMapFormat
     public static PcMap Read(ReadOnlySpan<byte> data, string name)
     {
         if (data.Length < HeaderSize || !data[..8].SequenceEqual(Magic))
-            throw Bad(name, "it does not start with a PC map header (was it written by `kcov instrument`?)");
+            throw Bad(name, "it does not start with a PC map header (was it written by `dotnet kcov instrument`?)");
         uint version = U32(data, 8);
         if (version != Version)
             throw Bad(name, $"it is PC map format version {version}, and this kcov reads version {Version}; instrument again with this kcov, or use the kcov that wrote it");

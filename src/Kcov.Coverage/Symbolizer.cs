@@ -30,10 +30,10 @@ public sealed class Symbolizer
     public static Symbolizer LoadDirectory(string directory)
     {
         if (!Directory.Exists(directory))
-            throw new DirectoryNotFoundException($"PC map directory '{directory}' does not exist; pass the -o directory of `kcov instrument`.");
+            throw new DirectoryNotFoundException($"PC map directory '{directory}' does not exist; pass the -o directory of `dotnet kcov instrument`.");
         var files = Directory.GetFiles(directory, "*" + PcMap.Extension).Order(StringComparer.Ordinal).ToArray();
         if (files.Length == 0)
-            throw new InvalidDataException($"'{directory}' has no {PcMap.Extension} files; pass the -o directory of `kcov instrument`.");
+            throw new InvalidDataException($"'{directory}' has no {PcMap.Extension} files; pass the -o directory of `dotnet kcov instrument`.");
         try
         {
             return new Symbolizer(files.Select(PcMap.Load));

@@ -15,11 +15,6 @@ public sealed unsafe partial class KcovDevice
 
     private int IoctlChecked(uint cmd, ReadOnlySpan<byte> arg, out string? why)
     {
-        if (Volatile.Read(ref _closed) != 0)
-        {
-            why = "the device was closed (disposed); open a new one with KcovDevice.Open()";
-            return -Errno.EBADF;
-        }
         if (cmd != KcovAbi.RemoteEnable)
         {
             // Passing memory where kcov expects a value is what a C caller passing a pointer does:
@@ -31,8 +26,11 @@ public sealed unsafe partial class KcovDevice
         int read = KcovRemoteArg.TryRead(arg, out var remoteArg, out why);
         if (read < 0)
             return read;
+        RaceHooks.DeviceLocking?.Invoke(this);
         lock (_lock)
         {
+            if (_closed)
+                return Closed(out why);
             ReapExitedTaskLocked();
             return RemoteEnableLocked(remoteArg!, out why);
         }
@@ -105,17 +103,35 @@ public sealed unsafe partial class KcovDevice
     }
 
     /// <summary>
-    /// The device half of kcov_remote_stop(): append a section's records to the device area,
-    /// unless the device was disabled (or re-enabled) since the section started.
+    /// The device half of kcov_remote_stop(): append a part of <paramref name="section"/> to the
+    /// device area, unless the device was disabled (or re-enabled) since the section started, or
+    /// the section's Stop has already returned.
     /// </summary>
-    internal void AppendRemote(ulong* src, int sequence)
+    internal void AppendRemote(RemoteSection section, ulong* src, int sequence)
     {
         lock (_lock)
         {
+            // The section's Stop gave up waiting for this part and returned: what the area held
+            // then is the section's coverage. Appended now, it would land in the next collection.
+            if (section.Closed)
+            {
+                KcovEventSource.Log.Warning("kcov_remote_stop", "a part of a section ended after the section's Stop returned; its coverage is dropped");
+                return;
+            }
             // KCOV_DISABLE could have been called between the section's start and now.
             if (sequence == _sequence && _remote && _area is not null)
                 MoveArea(_mode, _area.Pointer, _size, src);
         }
+    }
+
+    /// <summary>
+    /// The end of a section's Stop: from now on its parts are dropped rather than appended. Under
+    /// _lock, so a part is appended wholly before this or not at all (see <see cref="AppendRemote"/>).
+    /// </summary>
+    internal void CloseSection(RemoteSection section)
+    {
+        lock (_lock)
+            section.Closed = true;
     }
 
     /// <summary>

@@ -24,14 +24,27 @@ namespace Kcov;
 public sealed unsafe partial class KcovDevice : IDisposable
 {
     private int _refcount = 1;
-    private int _closed;
 
     /// <summary>
-    /// kcov->lock: guards _mode, _size, _area, _t, _remote, _remoteSize, _sequence, and the Kcov
-    /// field of bound tasks. For a remote device, _mode, _remoteSize and _sequence are also read
-    /// under RemoteMap.Lock alone (kcov_remote_start): whoever resets a remote device holds both.
+    /// kcov->lock: guards _closed, _mode, _size, _area, _t, _remote, _remoteSize, _sequence, the
+    /// Kcov field of bound tasks and the Closed flag of this device's remote sections. For a remote
+    /// device, _mode, _remoteSize and _sequence are also read under RemoteMap.Lock alone
+    /// (kcov_remote_start): whoever resets a remote device holds both.
+    /// <para>
+    /// The reference count never climbs back from 0, which is what makes freeing the area safe:
+    /// a reference is taken only by a holder of one (a section for its parts) or under this lock by
+    /// a caller that found _closed false (ENABLE, REMOTE_ENABLE, and kcov_remote_start, which finds
+    /// the device in the remote map, where only a bound device is). _closed is set under this lock
+    /// before the descriptor's reference is dropped, and a binding's reference is dropped only after
+    /// the binding is undone under this lock. So once kcov_put() takes the count to 0, no thread is
+    /// bound to the area or can bind to it, and no mmap can create another one: an ioctl or mmap that
+    /// raced with close() finds _closed set when it gets the lock, and fails with EBADF.
+    /// </para>
     /// </summary>
     private readonly object _lock = new();
+
+    /// <summary>close() was called: the descriptor's reference is gone or going. Guarded by _lock.</summary>
+    private bool _closed;
 
     private int _mode = KcovTask.ModeDisabled;
     /// <summary>Area size in 64-bit words.</summary>
@@ -79,10 +92,14 @@ public sealed unsafe partial class KcovDevice : IDisposable
     /// <summary>close(2): drops the descriptor's reference. A bound thread keeps the device alive.</summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _closed, 1) != 0)
-            return;
         lock (_lock)
+        {
+            if (_closed)
+                return;
+            // Before the reference goes: see _lock.
+            _closed = true;
             ReapExitedTaskLocked();
+        }
         Put();
     }
 
@@ -113,16 +130,21 @@ public sealed unsafe partial class KcovDevice : IDisposable
 
     private int IoctlChecked(uint cmd, ulong arg, out string? why)
     {
-        if (Volatile.Read(ref _closed) != 0)
-        {
-            why = "the device was closed (disposed); open a new one with KcovDevice.Open()";
-            return -Errno.EBADF;
-        }
+        RaceHooks.DeviceLocking?.Invoke(this);
         lock (_lock)
         {
+            if (_closed)
+                return Closed(out why);
             ReapExitedTaskLocked();
             return IoctlLocked(cmd, arg, out why);
         }
+    }
+
+    /// <summary>EBADF: the descriptor was closed. Checked under _lock, never before it (see _lock).</summary>
+    private static int Closed(out string why)
+    {
+        why = "the device was closed (disposed); open a new one with KcovDevice.Open()";
+        return -Errno.EBADF;
     }
 
     /// <summary>kcov_ioctl_locked(), for the commands that take a plain value.</summary>
@@ -217,13 +239,11 @@ public sealed unsafe partial class KcovDevice : IDisposable
     private int MmapChecked(long lengthBytes, long offsetBytes, out KcovArea? area, out string? why)
     {
         area = null;
-        if (Volatile.Read(ref _closed) != 0)
-        {
-            why = "the device was closed (disposed); open a new one with KcovDevice.Open()";
-            return -Errno.EBADF;
-        }
+        RaceHooks.DeviceLocking?.Invoke(this);
         lock (_lock)
         {
+            if (_closed)
+                return Closed(out why);
             ReapExitedTaskLocked();
             long size = (long)_size * sizeof(ulong);
             if (_mode != KcovTask.ModeInit || offsetBytes != 0 || lengthBytes != size)
@@ -309,7 +329,7 @@ public sealed unsafe partial class KcovDevice : IDisposable
         _sequence++;
     }
 
-    /// <summary>kcov_get().</summary>
+    /// <summary>kcov_get(), by a holder of a reference or under _lock with _closed false (see _lock).</summary>
     internal void Get() => Interlocked.Increment(ref _refcount);
 
     /// <summary>kcov_get() unless the device is already freed (its count reached 0).</summary>
@@ -331,6 +351,7 @@ public sealed unsafe partial class KcovDevice : IDisposable
     {
         if (Interlocked.Decrement(ref _refcount) != 0)
             return;
+        RaceHooks.DeviceFreeing?.Invoke(this);
         KcovArea? area;
         lock (_lock)
         {

@@ -27,7 +27,7 @@ namespace Kcov;
 public static unsafe class Remote
 {
     /// <summary>How long <see cref="Stop"/> waits for parts of the section still running on other
-    /// threads (a child finishing its last step) before it returns; later parts still arrive.</summary>
+    /// threads (a child finishing its last step) before it returns; parts that end later are dropped.</summary>
     private static readonly TimeSpan s_drainTimeout = TimeSpan.FromSeconds(1);
 
     private static readonly AsyncLocal<RemoteSection?> s_section = new(OnSectionChanged);
@@ -120,21 +120,26 @@ public static unsafe class Remote
     }
 
     /// <summary>
-    /// kcov_remote_stop(): ends the calling flow's section. This thread's part is appended
-    /// to the device area now; parts still running on other threads are waited for briefly
-    /// and otherwise appended when they finish. Without a section, does nothing.
+    /// kcov_remote_stop(): ends the calling flow's section. This thread's part is appended to the
+    /// device area now, and parts running on other threads are waited for (for at most a second).
+    /// When Stop returns, the device area holds all of the section it will ever hold: no part starts
+    /// after the section is marked stopped, and a part still running after the wait is dropped when
+    /// it ends, never appended later (it would land in the next collection, e.g. the fuzzer's next
+    /// input). Without a section, does nothing.
     /// </summary>
     public static void Stop()
     {
         var section = s_section.Value;
         if (section is null)
             return;
+        // A full barrier before Drain reads ActiveParts: pairs with the one in Enter (see there).
         bool first = section.MarkStopped();
         // Leaves this thread: its part moves into the device area (OnSectionChanged).
         s_section.Value = null;
         if (!first)
             return; // another flow that shares the section stopped it, and put its reference
         Drain(section);
+        section.Kcov.CloseSection(section);
         // The reference kcov_remote_start took.
         section.Kcov.Put();
     }
@@ -151,7 +156,7 @@ public static unsafe class Remote
             if (clock.Elapsed > s_drainTimeout)
             {
                 KcovEventSource.Log.Warning("kcov_remote_stop",
-                    $"{Volatile.Read(ref section.ActiveParts)} part(s) of the section still run on other threads; their coverage is appended when they finish");
+                    $"{Volatile.Read(ref section.ActiveParts)} part(s) of the section still run on other threads after {s_drainTimeout.TotalSeconds} s; their coverage is dropped");
                 return;
             }
             spin.SpinOnce();
@@ -181,14 +186,21 @@ public static unsafe class Remote
     /// <summary>kcov_remote_start()'s per-thread half: a pooled area and a reference for this thread's part.</summary>
     private static void Enter(RemoteSection section)
     {
-        if (section.Stopped)
-            return;
         var t = KcovTask.GetOrCreateCurrent();
         // A thread with its own device keeps its own coverage; the flow is not covered here.
         if (t.Kcov is not null)
             return;
-        if (!section.Kcov.TryGet())
-            return; // the device is gone
+        // Counted before Stopped is checked, and Stop marks it stopped before it reads the count;
+        // both are full barriers (Interlocked). So either this thread sees the section stopped and
+        // starts nothing, or Stop sees this part and waits for it: a part cannot start unseen
+        // after Stop's wait, which is the window kcov_remote_stop's callers must never be in.
+        Interlocked.Increment(ref section.ActiveParts);
+        if (section.Stopped || !section.Kcov.TryGet())
+        {
+            Interlocked.Decrement(ref section.ActiveParts);
+            return;
+        }
+        RaceHooks.PartStarting?.Invoke(section);
         ulong* area;
         try
         {
@@ -197,10 +209,10 @@ public static unsafe class Remote
         catch (OutOfMemoryException)
         {
             section.Kcov.Put();
+            Interlocked.Decrement(ref section.ActiveParts);
             KcovEventSource.Log.Warning("kcov_remote_start", $"no memory for a {section.Size}-word section area; this part is not covered");
             return;
         }
-        Interlocked.Increment(ref section.ActiveParts);
         t.Kcov = section.Kcov;
         t.Section = section;
         t.Start(section.Size, area, section.Mode, section.Sequence);
@@ -225,7 +237,7 @@ public static unsafe class Remote
         ulong* area = t.Area;
         int sequence = t.Sequence;
         t.Reset();
-        kcov.AppendRemote(area, sequence);
+        kcov.AppendRemote(section, area, sequence);
         RemoteAreaPool.Put(area, section.Size);
         Interlocked.Decrement(ref section.ActiveParts);
         kcov.Put();

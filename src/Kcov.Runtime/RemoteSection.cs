@@ -23,8 +23,11 @@ internal sealed class RemoteSection(KcovDevice kcov, uint size, int mode, int se
     /// <summary>Marks the section stopped; true for the one caller that stopped it.</summary>
     internal bool MarkStopped() => Interlocked.Exchange(ref _stopped, 1) == 0;
 
-    /// <summary>Threads running a part of this section right now.</summary>
+    /// <summary>Threads running a part of this section right now (or about to start one: see Remote.Enter).</summary>
     internal int ActiveParts;
+
+    /// <summary>Stop has returned: a part that ends now is dropped, not appended. Guarded by Kcov's lock.</summary>
+    internal bool Closed;
 }
 
 /// <summary>

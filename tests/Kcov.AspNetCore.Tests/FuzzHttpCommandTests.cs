@@ -45,7 +45,7 @@ public sealed class FuzzHttpCommandTests : IDisposable
     }
 
     private static (int ExitCode, string Stdout, string Stderr) Kcov(params string[] args) =>
-        DotnetProcess.Run([Path.Combine(AppContext.BaseDirectory, "Kcov.Cli.dll"), .. args]);
+        DotnetProcess.Run([Path.Combine(AppContext.BaseDirectory, "dotnet-kcov.dll"), .. args]);
 
     public void Dispose()
     {

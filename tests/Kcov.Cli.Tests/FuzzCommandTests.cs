@@ -1,6 +1,6 @@
 namespace Kcov.Cli.Tests;
 
-/// <summary>`kcov fuzz`: instrument a harness's targets, then run the harness with libFuzzer's flags.</summary>
+/// <summary>`dotnet kcov fuzz`: instrument a harness's targets, then run the harness with libFuzzer's flags.</summary>
 public sealed class FuzzCommandTests : IDisposable
 {
     private readonly TempDirectory _dir = new();

@@ -15,9 +15,9 @@ internal static class Kcov
         return new Result(code, output.ToString(), error.ToString());
     }
 
-    /// <summary>`dotnet Kcov.Cli.dll args` as a separate process.</summary>
+    /// <summary>`dotnet dotnet-kcov.dll args` as a separate process.</summary>
     public static Result RunProcess(params string[] args) =>
-        RunProgram([Path.Combine(AppContext.BaseDirectory, "Kcov.Cli.dll"), .. args]);
+        RunProgram([Path.Combine(AppContext.BaseDirectory, "dotnet-kcov.dll"), .. args]);
 
     /// <summary>`dotnet program.dll args` as a separate process.</summary>
     public static Result RunProgram(params string[] args)

@@ -7,7 +7,7 @@ using Kcov.Instrumentation;
 namespace Kcov.Cli.Commands;
 
 /// <summary>
-/// <c>kcov fuzz &lt;harness.dll&gt; [--instrument A.dll]... [-o DIR] [libFuzzer flags] [CORPUS_DIR | FILE]...</c>:
+/// <c>dotnet kcov fuzz &lt;harness.dll&gt; [--instrument A.dll]... [-o DIR] [libFuzzer flags] [CORPUS_DIR | FILE]...</c>:
 /// instruments the code a fuzz harness tests (trace-pc and trace-cmp) into DIR, completes it into a
 /// runnable application, and runs the harness from there with the libFuzzer command line, which
 /// passes through untouched. The harness (a program whose Main calls Kcov.Fuzzing.Fuzzer.Run) is
@@ -16,7 +16,7 @@ namespace Kcov.Cli.Commands;
 internal static class FuzzCommand
 {
     /// <summary>Assemblies next to a harness that are the fuzzer's or the framework's, never a target.</summary>
-    private static readonly HashSet<string> KcovAssemblies = ["Kcov.Runtime", "Kcov.Fuzzing", "Kcov.Coverage", "Kcov.Instrumentation", "Kcov.Cli", "Kcov.Control", "Kcov.AspNetCore"];
+    private static readonly HashSet<string> KcovAssemblies = ["Kcov.Runtime", "Kcov.Fuzzing", "Kcov.Coverage", "Kcov.Instrumentation", "dotnet-kcov", "Kcov.Control", "Kcov.AspNetCore"];
 
     private static readonly string[] FrameworkPrefixes = ["Spectre.Console", "System.", "Microsoft."];
 

@@ -3,7 +3,7 @@ using Kcov.Instrumentation;
 
 namespace Kcov.Cli.Commands;
 
-/// <summary><c>kcov instrument &lt;assembly&gt;... [-o DIR] [--trace pc|cmp|pc,cmp] [--include P] [--exclude P] [--exclude-source P]</c></summary>
+/// <summary><c>dotnet kcov instrument &lt;assembly&gt;... [-o DIR] [--trace pc|cmp|pc,cmp] [--include P] [--exclude P] [--exclude-source P]</c></summary>
 internal static class InstrumentCommand
 {
     public static Command Create(Streams io)

@@ -25,7 +25,7 @@ internal static class PcInput
             if (file is null or "-")
                 return [.. PcList.Read(stdin, "stdin")];
             if (!File.Exists(file))
-                throw new UserErrorException($"PC file '{file}' does not exist; pass the output of `kcov run -o FILE`, or - for stdin.");
+                throw new UserErrorException($"PC file '{file}' does not exist; pass the output of `dotnet kcov run -o FILE`, or - for stdin.");
             using var reader = new StreamReader(file);
             return [.. PcList.Read(reader, file)];
         }

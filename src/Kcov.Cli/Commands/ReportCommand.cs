@@ -4,7 +4,7 @@ using Kcov.Coverage.Reports;
 
 namespace Kcov.Cli.Commands;
 
-/// <summary><c>kcov report --map DIR --pcs FILE [--format lcov|cobertura|summary] [-o FILE]</c></summary>
+/// <summary><c>dotnet kcov report --map DIR --pcs FILE [--format lcov|cobertura|summary] [-o FILE]</c></summary>
 internal static class ReportCommand
 {
     public static Command Create(Streams io)

@@ -7,7 +7,7 @@ using Kcov.Coverage;
 namespace Kcov.Cli.Commands;
 
 /// <summary>
-/// <c>kcov run [--size WORDS] [-o FILE] -- &lt;program&gt; [args]</c>: kcov.rst's example program for .NET.
+/// <c>dotnet kcov run [--size WORDS] [-o FILE] -- &lt;program&gt; [args]</c>: kcov.rst's example program for .NET.
 /// The program runs as a child (<c>dotnet program.dll</c>, or the executable itself) with kcov's startup hook,
 /// which enables trace-pc on its main thread before Main; after the child exits, however it exits, this reads
 /// the area by its shared name, prints the PCs as <c>0x%lx</c> lines, removes the area, and exits with the child's code.
@@ -36,10 +36,10 @@ internal static class RunCommand
     {
         string target = commandLine[0];
         if (!File.Exists(target))
-            throw new UserErrorException($"'{target}' does not exist; pass the program to run after --, e.g. kcov run -- out/App.dll input.txt.");
+            throw new UserErrorException($"'{target}' does not exist; pass the program to run after --, e.g. dotnet kcov run -- out/App.dll input.txt.");
         string hook = Path.Combine(AppContext.BaseDirectory, "Kcov.Cli.StartupHook.dll");
         if (!File.Exists(hook))
-            throw new UserErrorException($"kcov's startup hook is missing at '{hook}'; reinstall kcov.");
+            throw new UserErrorException($"kcov's startup hook is missing at '{hook}'; reinstall dotnet-kcov.");
 
         var start = new ProcessStartInfo { UseShellExecute = false };
         if (target.EndsWith(".dll", StringComparison.OrdinalIgnoreCase))
