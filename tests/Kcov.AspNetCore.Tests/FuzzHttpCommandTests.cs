@@ -5,19 +5,17 @@ namespace Kcov.AspNetCore.Tests;
 /// fuzzes the instrumented OrderService running as its own process, from an empty corpus with a
 /// bounded budget; the crash artifact is the request body, and reproducing it gives the report again.
 /// </summary>
-public sealed class FuzzHttpCommandTests : IDisposable
+[Collection("order service")]
+public sealed class FuzzHttpCommandTests(OrderServiceFixture service) : IDisposable
 {
     private readonly TempDirectory _dir = new();
-    private readonly OrderServiceProcess _service;
-
-    public FuzzHttpCommandTests() => _service = OrderServiceProcess.Start(_dir.Combine("kcov.sock"));
 
     [Fact]
     public void FindsTheQueuedWorkBugSavesTheBodyAndReproducesIt()
     {
         string corpus = _dir.Combine("corpus");
-        string url = new Uri(_service.BaseAddress, "orders").ToString();
-        var fuzz = Kcov("fuzz-http", url, "--control", _service.Socket, "-runs=20000", "-seed=1", "-max_len=64", $"-artifact_prefix={_dir.Path}/", corpus);
+        string url = service.Orders.ToString();
+        var fuzz = Kcov("fuzz-http", url, "--control", service.Service.Socket, "-runs=20000", "-seed=1", "-max_len=64", $"-artifact_prefix={_dir.Path}/", corpus);
 
         Assert.True(fuzz.ExitCode == 77, $"exit code {fuzz.ExitCode}\n{fuzz.Stderr}");
         Assert.Contains("==ERROR: Kcov.Fuzzing: System.IndexOutOfRangeException", fuzz.Stderr);
@@ -28,7 +26,7 @@ public sealed class FuzzHttpCommandTests : IDisposable
         Assert.Equal("ORD1"u8.ToArray(), body[..4]);
         Assert.NotEmpty(Directory.GetFiles(corpus));
 
-        var reproduce = Kcov("fuzz-http", url, "--control", _service.Socket, artifact);
+        var reproduce = Kcov("fuzz-http", url, "--control", service.Service.Socket, artifact);
         Assert.True(reproduce.ExitCode == 77, reproduce.Stderr);
         Assert.Contains("SUMMARY: Kcov.Fuzzing: crash System.IndexOutOfRangeException <- OrderService.Fulfilment.Pack", reproduce.Stderr);
     }
@@ -36,7 +34,7 @@ public sealed class FuzzHttpCommandTests : IDisposable
     [Fact]
     public void AControlEndpointNobodyServesIsOneLineBeforeAnythingStarts()
     {
-        var fuzz = Kcov("fuzz-http", new Uri(_service.BaseAddress, "orders").ToString(), "--control", _dir.Combine("nobody.sock"), "-runs=10");
+        var fuzz = Kcov("fuzz-http", service.Orders.ToString(), "--control", _dir.Combine("nobody.sock"), "-runs=10");
 
         Assert.Equal(1, fuzz.ExitCode);
         string line = Assert.Single(fuzz.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
@@ -47,9 +45,5 @@ public sealed class FuzzHttpCommandTests : IDisposable
     private static (int ExitCode, string Stdout, string Stderr) Kcov(params string[] args) =>
         DotnetProcess.Run([Path.Combine(AppContext.BaseDirectory, "dotnet-kcov.dll"), .. args]);
 
-    public void Dispose()
-    {
-        _service.Dispose();
-        _dir.Dispose();
-    }
+    public void Dispose() => _dir.Dispose();
 }

@@ -15,23 +15,13 @@ namespace Kcov.AspNetCore.Tests;
 /// of the request and of the queue's processing of its order, read through the control endpoint.
 /// The planted bug sits in the queue's consumer and only some bodies reach it.
 /// </summary>
-public sealed class HttpFuzzingTests : IDisposable
+[Collection("order service")]
+public sealed class HttpFuzzingTests(OrderServiceFixture service, ITestOutputHelper output)
 {
     /// <summary>Executions the fuzzer gets to find the planted bug (bench/fuzz-finds.sh-like budgets for the samples).</summary>
     private const int Budget = 20_000;
 
-    private readonly TempDirectory _dir = new();
-    private readonly OrderServiceProcess _service;
-
-    private readonly ITestOutputHelper _output;
-
-    public HttpFuzzingTests(ITestOutputHelper output)
-    {
-        _output = output;
-        _service = OrderServiceProcess.Start(_dir.Combine("kcov.sock"));
-    }
-
-    private HttpFuzzTarget Target => new() { Url = new Uri(_service.BaseAddress, "orders"), ControlEndpoint = _service.Socket };
+    private HttpFuzzTarget Target => new() { Url = service.Orders, ControlEndpoint = service.Service.Socket };
 
     [Theory]
     [InlineData(1)]
@@ -47,7 +37,7 @@ public sealed class HttpFuzzingTests : IDisposable
             loop.Fuzz();
 
         var (report, body, atExec) = Assert.Single(reporter.Crashes);
-        _output.WriteLine($"seed {seed}: found after {atExec} executions");
+        output.WriteLine($"seed {seed}: found after {atExec} executions");
         Assert.StartsWith("System.IndexOutOfRangeException", report.Title);
         Assert.Contains("in the service, queued work: Order", report.Title);
         Assert.StartsWith("System.IndexOutOfRangeException <- OrderService.Fulfilment.Pack", report.Signature);
@@ -65,7 +55,7 @@ public sealed class HttpFuzzingTests : IDisposable
         using var runner = new TargetRunner(new HttpTarget(Target), 1 << 16);
         byte[] order = [.. "ORD1"u8, 2, 2, 0x34, 0x12, 3, 0x35, 0x12, 1];
         Assert.Null(runner.Run(order));
-        var symbolizer = new Symbolizer([PcMap.Load(Path.Combine(OrderServiceProcess.AppDirectory, "OrderService.kcovmap"))]);
+        var symbolizer = new Symbolizer([PcMap.Load(Path.Combine(InstrumentedOrderService.AppDirectory, "OrderService.kcovmap"))]);
         var area = runner.Area;
         var functions = area.Slice(1, (int)area[0]).ToArray().Select(pc => symbolizer.Symbolize(pc).Function).ToHashSet();
 
@@ -91,9 +81,33 @@ public sealed class HttpFuzzingTests : IDisposable
         Assert.Null(runner.Run([.. "ORD1"u8, 2, 1, 0x01, 0x00, 1]));
     }
 
-    public void Dispose()
+    [Fact]
+    public void AServiceThatDiesEndsTheLoopWithTheInputThatWasRunningAsTheCrash()
     {
-        _service.Dispose();
-        _dir.Dispose();
+        using var dir = new TempDirectory();
+        var dying = InstrumentedOrderService.Start(dir.Combine("kcov.sock"));
+        int pid = dying.Process.Id;
+        try
+        {
+            var target = new HttpFuzzTarget { Url = new Uri(dying.BaseAddress, "orders"), ControlEndpoint = dying.Socket };
+            var reporter = new StopAtFirstCrash();
+            using var runner = new TargetRunner(new HttpTarget(target), 1 << 16);
+            var loop = new FuzzLoop(new FuzzerOptions(), runner, new ExecutionGate(null, 0, Budget), reporter, 1, 64, []);
+            Assert.True(loop.RunSeeds([]));
+            dying.Process.Kill(); // SIGKILL: no shutdown, the endpoint and the port just vanish
+            dying.Process.WaitForExit();
+            loop.Fuzz();
+
+            var (report, _, _) = Assert.Single(reporter.Crashes);
+            Assert.StartsWith("Kcov.Fuzzing.Service.ServiceLostException: the service", report.Title);
+            Assert.True(loop.Execs < 10, $"the loop went on for {loop.Execs} executions without a service");
+        }
+        finally
+        {
+            dying.Dispose();
+            // A killed process removes nothing: its areas are ours to remove (only that process's).
+            foreach (var area in Directory.EnumerateFiles("/dev/shm", $"kcov-{pid}-*"))
+                File.Delete(area);
+        }
     }
 }

@@ -2,23 +2,19 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.RegularExpressions;
-using Kcov.Control;
-using Kcov.Instrumentation;
 
-namespace Kcov.AspNetCore.Tests;
+// Linked into the projects that run the sample service (see their .csproj), so it is written once.
+namespace Kcov.Tests;
 
 /// <summary>
-/// samples/OrderService, instrumented by the real instrumenter (trace-pc and trace-cmp) and run as
-/// a service of its own: <c>dotnet OrderService.dll --urls http://127.0.0.1:0</c> with
-/// <c>KCOV_CONTROL</c> set, as a user would run it. Stopped with SIGTERM, so the host shuts down
-/// and the endpoint closes its descriptors.
+/// samples/OrderService run as a service of its own, as a user runs it:
+/// <c>dotnet OrderService.dll --urls http://127.0.0.1:0</c> with <c>KCOV_CONTROL</c> set. Stopped
+/// with SIGTERM, so the host shuts down and the endpoint closes its descriptors.
 /// </summary>
 internal sealed partial class OrderServiceProcess : IDisposable
 {
-    /// <summary>Only a guard against a wedged child: tests never assert on time.</summary>
+    /// <summary>Only a guard against a wedged child: nothing asserts on time.</summary>
     private static readonly TimeSpan Guard = TimeSpan.FromMinutes(2);
-
-    private static readonly Lazy<string> s_app = new(Build);
 
     private readonly StringBuilder _output = new();
     private readonly object _lock = new(); // guards _output
@@ -29,9 +25,6 @@ internal sealed partial class OrderServiceProcess : IDisposable
         Socket = socket;
     }
 
-    /// <summary>The instrumented application (built once per test run).</summary>
-    public static string AppDirectory => s_app.Value;
-
     public Process Process { get; }
 
     public string Socket { get; }
@@ -41,7 +34,8 @@ internal sealed partial class OrderServiceProcess : IDisposable
     /// <summary>Everything the service printed so far (its console log).</summary>
     public string Output { get { lock (_lock) return _output.ToString(); } }
 
-    public static OrderServiceProcess Start(string socket)
+    /// <summary>Starts <c>OrderService.dll</c> of <paramref name="appDirectory"/> with its endpoint at <paramref name="socket"/>, and more arguments.</summary>
+    public static OrderServiceProcess Start(string appDirectory, string socket, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -49,9 +43,9 @@ internal sealed partial class OrderServiceProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { Path.Combine(AppDirectory, "OrderService.dll"), "--urls", "http://127.0.0.1:0", "--Restock:IntervalMs", "20" })
+        foreach (var arg in new[] { Path.Combine(appDirectory, "OrderService.dll"), "--urls", "http://127.0.0.1:0" }.Concat(args))
             info.ArgumentList.Add(arg);
-        info.Environment[KcovControlServer.EnvironmentVariable] = socket;
+        info.Environment["KCOV_CONTROL"] = socket;
         var service = new OrderServiceProcess(new Process { StartInfo = info }, socket);
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
         void OnLine(string? line)
@@ -77,7 +71,8 @@ internal sealed partial class OrderServiceProcess : IDisposable
                 throw new TimeoutException($"the service did not start listening:\n{service.Output}");
             service.BaseAddress = listening.Task.Result;
             // The endpoint is a hosted service started before Kestrel: its socket exists by now.
-            Assert.True(File.Exists(socket), $"no control socket at {socket}:\n{service.Output}");
+            if (!File.Exists(socket))
+                throw new InvalidOperationException($"no control socket at {socket}:\n{service.Output}");
         }
         catch
         {
@@ -98,20 +93,6 @@ internal sealed partial class OrderServiceProcess : IDisposable
         }
         Process.WaitForExit();
         Process.Dispose();
-    }
-
-    private static string Build()
-    {
-        string source = AppContext.BaseDirectory;
-        string app = Directory.CreateTempSubdirectory("kcov-order-service-").FullName;
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            try { Directory.Delete(app, recursive: true); } catch (IOException) { }
-        };
-        foreach (var file in Directory.EnumerateFiles(source))
-            File.Copy(file, Path.Combine(app, Path.GetFileName(file)));
-        AssemblyInstrumenter.Instrument(Path.Combine(source, "OrderService.dll"), app, new InstrumentationOptions { Trace = TraceModes.Pc | TraceModes.Cmp });
-        return app;
     }
 
     [GeneratedRegex(@"Now listening on: (http://127\.0\.0\.1:\d+)")]
