@@ -5,7 +5,7 @@ using Kcov.Fuzzing;
 using Kcov.Instrumentation;
 using Kcov.Tests;
 
-// dotnet run -c Release --project bench/Kcov.AspNetCore.Bench -- [rounds=9] [seconds=5]
+// dotnet run -c Release --project bench/Kcov.AspNetCore.Bench -- [rounds=9] [seconds=5] [original|instrumented]
 // Requests per second of samples/OrderService, original and instrumented (pc,cmp) builds, each run
 // as its own process without Kcov's middleware and with it; the latter loaded without the
 // kcov-handle header and with the header of a client that holds the handle (its requests then run
@@ -38,6 +38,8 @@ try
     Console.WriteLine("|---|---|---|---|---|---|---|");
     foreach (var (build, directory) in new[] { ("original", original), ("instrumented", instrumented) })
     {
+        if (args.Length > 2 && args[2] != build)
+            continue;
         using var plain = OrderServiceProcess.Start(directory, Path.Combine(work, $"{build}-plain.sock"), "--KcovMiddleware", "false");
         using var kcov = OrderServiceProcess.Start(directory, Path.Combine(work, $"{build}-kcov.sock"));
         using var client = HandleHolder.Open(kcov.Socket);

@@ -4,6 +4,9 @@ using OrderService;
 // POST /orders with an order message (see OrderParser): parsed in the request, packed and shipped
 // later by a queue consumer (FulfilmentWorker), while a hosted loop restocks (RestockService).
 var builder = WebApplication.CreateBuilder(args);
+// ASP.NET Core logs every request at Information: a line per request would dominate the service's
+// work under load (and fill the console of a fuzzing run); its warnings and errors still show.
+builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 builder.Services.AddKcov(); // the control endpoint, when KCOV_CONTROL (or Kcov:ControlEndpoint) names a socket
 builder.Services.AddKcovWorkQueue<Order>(capacity: 256);
 builder.Services.AddSingleton<Inventory>();

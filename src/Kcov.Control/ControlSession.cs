@@ -62,7 +62,7 @@ internal sealed class ControlSession(Stream stream, Action<string>? log)
     }
 
     /// <summary>One request body to one reply frame.</summary>
-    internal byte[] Handle(ReadOnlySpan<byte> body)
+    private byte[] Handle(ReadOnlySpan<byte> body)
     {
         if (body.Length < 4)
             return Error(Errno.EINVAL, $"a request is a u32 op and its fields; this one is {body.Length} bytes");

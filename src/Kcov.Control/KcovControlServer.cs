@@ -153,7 +153,17 @@ public sealed class KcovControlServer : IDisposable
                 _log?.Invoke($"kcov control: accept failed on '{Endpoint}': {e.Message}");
                 continue;
             }
-            uint? peer = PeerCredentials.PeerUserId(client);
+            uint? peer;
+            try
+            {
+                peer = PeerCredentials.PeerUserId(client);
+            }
+            catch (SocketException e)
+            {
+                _log?.Invoke($"kcov control: closed a connection to '{Endpoint}' whose user cannot be told ({e.Message}).");
+                client.Dispose();
+                continue;
+            }
             if (peer is { } uid && uid != self)
             {
                 _log?.Invoke($"kcov control: refused a connection from user {uid} to '{Endpoint}'; only user {self}, who runs the service, may open its kcov device.");
@@ -168,9 +178,18 @@ public sealed class KcovControlServer : IDisposable
     {
         while (!_stop.IsCancellationRequested)
         {
-            // CurrentUserOnly: the pipe refuses other users (on Unix it also checks the peer's user).
-            var pipe = new NamedPipeServerStream(Endpoint, PipeDirection.InOut, NamedPipeServerStream.MaxAllowedServerInstances,
-                PipeTransmissionMode.Byte, PipeOptions.CurrentUserOnly | PipeOptions.Asynchronous);
+            NamedPipeServerStream pipe;
+            try
+            {
+                // CurrentUserOnly: the pipe refuses other users (on Unix it also checks the peer's user).
+                pipe = new NamedPipeServerStream(Endpoint, PipeDirection.InOut, NamedPipeServerStream.MaxAllowedServerInstances,
+                    PipeTransmissionMode.Byte, PipeOptions.CurrentUserOnly | PipeOptions.Asynchronous);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _log?.Invoke($"kcov control: cannot serve pipe '{Endpoint}' ({e.Message}); the endpoint stops.");
+                return;
+            }
             try
             {
                 await pipe.WaitForConnectionAsync(_stop.Token).ConfigureAwait(false);

@@ -53,6 +53,8 @@ public sealed class HttpFuzzingTests(OrderServiceFixture service, ITestOutputHel
     public void TheCoverageOfOneRequestIsItsParsingAndItsQueuedWorkSymbolized()
     {
         using var runner = new TargetRunner(new HttpTarget(Target), 1 << 16);
+        // The area is the service's: an executor never announces it for its supervisor to remove.
+        Assert.Equal("", runner.AreaName);
         byte[] order = [.. "ORD1"u8, 2, 2, 0x34, 0x12, 3, 0x35, 0x12, 1];
         Assert.Null(runner.Run(order));
         var symbolizer = new Symbolizer([PcMap.Load(Path.Combine(InstrumentedOrderService.AppDirectory, "OrderService.kcovmap"))]);
@@ -66,6 +68,30 @@ public sealed class HttpFuzzingTests(OrderServiceFixture service, ITestOutputHel
         // The restock loop runs all the while under its own global handle: none of it is ours.
         Assert.DoesNotContain("OrderService.Inventory.Restock", functions);
         Assert.DoesNotContain(functions, f => f.StartsWith("OrderService.RestockService", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AClientOfTheRestockLoopsGlobalHandleSeesTheLoopAndNothingElse()
+    {
+        using var device = KcovRemoteDevice.Open(service.Service.Socket);
+        device.InitTrace(1 << 16);
+        using var area = device.Map();
+        // OrderService's RestockService: subsystem 2, the first (and only) loop of the process.
+        device.RemoteEnable(KcovMode.TracePc, 1 << 12, [KcovAbi.RemoteHandle(2UL << 56, 1)]);
+        // Orders meanwhile, without a header and with another client's handle: none of it is the loop's.
+        using var runner = new TargetRunner(new HttpTarget(Target), 1 << 16);
+        for (int i = 0; i < 20 || area.Words[0] < 10; i++)
+        {
+            Assert.True(i < 10_000, "the restock loop never ran");
+            Assert.Null(runner.Run([.. "ORD1"u8, 2, 1, (byte)i, 0x12, 3]));
+        }
+
+        var symbolizer = new Symbolizer([PcMap.Load(Path.Combine(InstrumentedOrderService.AppDirectory, "OrderService.kcovmap"))]);
+        var words = area.Words;
+        var functions = words.Slice(1, (int)words[0]).ToArray().Select(pc => symbolizer.Symbolize(pc).Function).ToHashSet();
+        Assert.Contains("OrderService.Inventory.Restock", functions);
+        Assert.All(functions, f => Assert.True(f == "OrderService.Inventory.Restock" || f.StartsWith("OrderService.RestockService", StringComparison.Ordinal),
+            $"{f} ran outside the loop's iterations but was collected"));
     }
 
     [Fact]

@@ -16,6 +16,9 @@ internal sealed partial class OrderServiceProcess : IDisposable
     /// <summary>Only a guard against a wedged child: nothing asserts on time.</summary>
     private static readonly TimeSpan Guard = TimeSpan.FromMinutes(2);
 
+    /// <summary>Characters of the service's output kept: its start-up, or the end of a long run.</summary>
+    private const int OutputTail = 64 * 1024;
+
     private readonly StringBuilder _output = new();
     private readonly object _lock = new(); // guards _output
 
@@ -31,7 +34,7 @@ internal sealed partial class OrderServiceProcess : IDisposable
 
     public Uri BaseAddress { get; private set; } = null!;
 
-    /// <summary>Everything the service printed so far (its console log).</summary>
+    /// <summary>What the service printed (its console log), the last 64 K characters of it.</summary>
     public string Output { get { lock (_lock) return _output.ToString(); } }
 
     /// <summary>Starts <c>OrderService.dll</c> of <paramref name="appDirectory"/> with its endpoint at <paramref name="socket"/>, and more arguments.</summary>
@@ -56,7 +59,11 @@ internal sealed partial class OrderServiceProcess : IDisposable
                 return;
             }
             lock (service._lock)
+            {
                 service._output.AppendLine(line);
+                if (service._output.Length > OutputTail)
+                    service._output.Remove(0, service._output.Length - OutputTail);
+            }
             if (Listening().Match(line) is { Success: true } match)
                 listening.TrySetResult(new Uri(match.Groups[1].Value));
         }

@@ -47,7 +47,7 @@ internal static class ExecutorMain
                 return;
             // A killed supervisor cleans nothing up: remove the names it and we made (the
             // mappings stay valid until the process is gone) and leave.
-            foreach (var path in new[] { runner.AreaName, parts[1], parts[0] })
+            foreach (var path in new[] { runner.AreaName, parts[1], parts[0] }.Where(p => p.Length > 0))
                 try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
             Environment.Exit(3);
         }) { IsBackground = true, Name = "kcov-fuzz-channel" };

@@ -47,8 +47,11 @@ internal sealed class TargetRunner : IDisposable
     /// <summary>The area's words; word 0 is the count of the last run.</summary>
     public ReadOnlySpan<ulong> Area => _area.Words;
 
-    /// <summary>The area's file under /dev/shm, for the supervisor to remove if this process dies.</summary>
-    public string AreaName => _area.SharedName;
+    /// <summary>
+    /// The area's file under /dev/shm, for the supervisor to remove if this process dies; empty when
+    /// the device is a service's (an HTTP target): that area is the service's, and only it removes it.
+    /// </summary>
+    public string AreaName => _device is LocalKcovDevice ? _area.SharedName : "";
 
     /// <summary>Runs one input; returns the exception the target threw, or null.</summary>
     public Exception? Run(ReadOnlySpan<byte> input)
