@@ -159,16 +159,23 @@ internal sealed class FuzzLoop
             return false;
         _runner.SetMode(KcovMode.TraceCmp);
         List<byte[]> candidates;
+        Exception? error;
         try
         {
-            // Deterministic targets do not throw here: the input already ran cleanly.
-            _runner.Run(info.Data);
+            // Deterministic targets do not throw here: the input already ran cleanly. A service
+            // that stopped answering does, and it takes the campaign with it.
+            error = _runner.Run(info.Data);
             candidates = CmpHints.Candidates(_runner.Area, info.Data, _options.MaxHints);
         }
         finally
         {
             _runner.SetMode(KcovMode.TracePc);
             _gate.End();
+        }
+        if (error is Service.ServiceLostException)
+        {
+            ReportCrash(error, info.Data);
+            return false;
         }
         Execs++;
         foreach (var candidate in candidates)

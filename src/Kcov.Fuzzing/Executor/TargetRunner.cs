@@ -22,6 +22,8 @@ internal sealed class TargetRunner : IDisposable
     private readonly int _areaWords;
     private ulong _commonHandle;
     private KcovMode _mode = KcovMode.TracePc;
+    /// <summary>Set once a service's device stopped answering: every later run returns it at once.</summary>
+    private Exception? _lost;
 
     public TargetRunner(FuzzTarget target, int areaWords)
     {
@@ -58,10 +60,17 @@ internal sealed class TargetRunner : IDisposable
     {
         // Reset from the tail of the previous run, as the kcov.rst example does.
         Volatile.Write(ref _area.Words[0], 0);
+        if (_lost is not null)
+            return _lost;
         try
         {
             _target.Invoke(input);
             return null;
+        }
+        catch (Service.ServiceLostException e)
+        {
+            _lost = e;
+            return e;
         }
         catch (Exception e)
         {
@@ -69,13 +78,24 @@ internal sealed class TargetRunner : IDisposable
         }
     }
 
-    /// <summary>Switches the trace mode (KCOV_DISABLE then KCOV_ENABLE: cheap, same thread).</summary>
+    /// <summary>
+    /// Switches the trace mode (KCOV_DISABLE then KCOV_ENABLE: cheap, same thread). A service whose
+    /// device no longer answers is not an error here: the next <see cref="Run"/> reports it.
+    /// </summary>
     public void SetMode(KcovMode mode)
     {
-        if (mode == _mode)
+        if (mode == _mode || _lost is not null)
             return;
-        _device.Disable();
-        Enable(mode);
+        try
+        {
+            _device.Disable();
+            Enable(mode);
+        }
+        catch (IOException e) when (e is not KcovException)
+        {
+            _lost = new Service.ServiceLostException($"the service's kcov device stopped answering: {e.Message}", e);
+            return;
+        }
         _mode = mode;
     }
 
