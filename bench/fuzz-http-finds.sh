@@ -17,7 +17,7 @@ trap cleanup EXIT
 
 dotnet build src/Kcov.Cli -c Release --nologo -v quiet -clp:NoSummary > /dev/null
 dotnet build samples/OrderService -c Release --nologo -v quiet -clp:NoSummary > /dev/null
-kcov="dotnet src/Kcov.Cli/bin/Release/net10.0/dotnet-kcov.dll"
+kcov="dotnet $PWD/src/Kcov.Cli/bin/Release/net10.0/dotnet-kcov.dll"
 $kcov instrument --trace pc,cmp samples/OrderService/bin/Release/net10.0/OrderService.dll -o "$out/app" > /dev/null
 KCOV_CONTROL="$out/kcov.sock" dotnet "$out/app/OrderService.dll" --urls http://127.0.0.1:0 > "$out/service.log" 2>&1 &
 service=$!
