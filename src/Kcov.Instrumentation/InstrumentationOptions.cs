@@ -7,6 +7,12 @@ public sealed class InstrumentationOptions
     public TraceModes Trace { get; init; } = TraceModes.Pc;
 
     /// <summary>
+    /// With trace-cmp: also hook calls to the string, span, string-keyed collection, enum and number
+    /// comparisons that run in CoreLib (<see cref="Kcov.TraceCalls"/>). Default: true.
+    /// </summary>
+    public bool CallSiteHooks { get; init; } = true;
+
+    /// <summary>
     /// Name patterns (<c>*</c> any text, <c>?</c> one character, <c>[abc]</c> a class), matched against
     /// <c>Namespace.Type</c> and <c>Namespace.Type.Method</c> (nested types joined with <c>+</c>). When any is
     /// given, only matching methods are instrumented. Compiler-generated code is matched by the user method it belongs to.

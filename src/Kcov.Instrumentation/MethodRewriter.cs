@@ -24,9 +24,12 @@ internal sealed class MethodRewriter
     private readonly SwitchCases _cases;
     private readonly SiteTable _sites;
     private readonly TraceModes _modes;
+    private readonly CallSiteHooks? _calls;
 
-    public MethodRewriter(ModuleDefinition module, RuntimeReferences runtime, SwitchCases cases, SiteTable sites, TraceModes modes)
+    public MethodRewriter(ModuleDefinition module, RuntimeReferences runtime, SwitchCases cases, SiteTable sites, TraceModes modes,
+        CallSiteHooks? calls = null)
     {
+        _calls = calls;
         _module = module;
         _runtime = runtime;
         _cases = cases;
@@ -58,6 +61,7 @@ internal sealed class MethodRewriter
         {
             var instruction = original[i];
             inserted.Clear();
+            MethodReference? hook = null;
             // Nothing may come between a prefix and its instruction, nor between a tail call and its ret.
             bool afterPrefix = i > 0 && original[i - 1].OpCode.OpCodeType == OpCodeType.Prefix;
             bool afterTailCall = i > 1 && original[i - 2].OpCode.Code == Code.Tail;
@@ -67,6 +71,7 @@ internal sealed class MethodRewriter
                     EmitBlock(inserted, _sites.Add(SiteKind.Block, offsets[i]));
                 if (stack?.Before(instruction) is { } before)
                     EmitComparison(instruction, before, offsets[i], inserted, spills);
+                hook = _calls?.TryHook(instruction, offsets[i], inserted);
             }
             if (inserted.Count == 0)
             {
@@ -74,8 +79,8 @@ internal sealed class MethodRewriter
                 continue;
             }
             var copy = Instruction.Create(OpCodes.Nop);
-            copy.OpCode = instruction.OpCode;
-            copy.Operand = instruction.Operand;
+            copy.OpCode = hook is null ? instruction.OpCode : OpCodes.Call;
+            copy.Operand = hook ?? instruction.Operand;
             instruction.OpCode = inserted[0].OpCode;
             instruction.Operand = inserted[0].Operand;
             output.Add(instruction);

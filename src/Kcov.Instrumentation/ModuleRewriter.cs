@@ -45,7 +45,8 @@ internal static class ModuleRewriter
         var runtime = new RuntimeReferences(module);
         var cases = new SwitchCases(module);
         var sites = new SiteTable(moduleId);
-        var rewriter = new MethodRewriter(module, runtime, cases, sites, options.Trace);
+        var calls = options.Trace.HasFlag(TraceModes.Cmp) && options.CallSiteHooks ? new CallSiteHooks(module, sites) : null;
+        var rewriter = new MethodRewriter(module, runtime, cases, sites, options.Trace, calls);
         var filter = exclusions.For(module);
         int methods = 0, excluded = 0, untyped = 0;
         foreach (var type in TypesInOrder(module).ToList())

@@ -44,6 +44,38 @@ public static class KcovAbi
     /// <summary>64-bit words per comparison record: type, arg1, arg2, pc.</summary>
     public const int WordsPerCmp = 4;
 
+    /// <summary>
+    /// Kcov.NET's extension, a type bit kcov never sets: a data record (string and byte-span comparisons,
+    /// from the call-site hooks). Its first 4 words are type, length of operand 1 in bytes, length of
+    /// operand 2 in bytes, pc; the operands' bytes follow in <see cref="CmpDataExtraSlots"/> more
+    /// 4-word slots, and the count in word 0 grows by 1 + that many. See docs/trace-cmp-data.md.
+    /// </summary>
+    public const ulong CmpData = 1 << 3;
+
+    /// <summary>Type bit of a data record: the operands are UTF-16 code units (strings, char spans), not bytes.</summary>
+    public const ulong CmpDataUtf16 = 1 << 4;
+
+    /// <summary>The kind of comparison a data record stands for (bits 8-15 of its type): see <see cref="CmpDataKind"/>.</summary>
+    public static ulong CmpDataKind(ulong type) => (type >> 8) & 0xff;
+
+    /// <summary>Data record kinds: equality (string ==, Equals, SequenceEqual).</summary>
+    public const ulong CmpKindEquals = 1;
+    /// <summary>Data record kinds: ordering (string.Compare, CompareOrdinal).</summary>
+    public const ulong CmpKindCompare = 2;
+    /// <summary>Data record kinds: operand 2 is looked for at the start of operand 1 (StartsWith).</summary>
+    public const ulong CmpKindPrefix = 3;
+    /// <summary>Data record kinds: operand 2 is looked for at the end of operand 1 (EndsWith).</summary>
+    public const ulong CmpKindSuffix = 4;
+    /// <summary>Data record kinds: operand 2 is looked for anywhere in operand 1 (Contains, IndexOf).</summary>
+    public const ulong CmpKindContains = 5;
+    /// <summary>Data record kinds: a key looked up (operand 1) and a key the collection holds or an enum name (operand 2).</summary>
+    public const ulong CmpKindKey = 6;
+    /// <summary>Data record kinds: text that did not parse as a number (operand 1) and its longest prefix that does (operand 2).</summary>
+    public const ulong CmpKindNumber = 7;
+
+    /// <summary>How many 4-word slots of payload follow a data record's first slot (bits 32-47 of its type).</summary>
+    public static int CmpDataExtraSlots(ulong type) => (int)((type >> 32) & 0xffff);
+
     public const ulong SubsystemCommon = 0x00UL << 56;
     public const ulong SubsystemUsb = 0x01UL << 56;
     public const ulong SubsystemMask = 0xffUL << 56;

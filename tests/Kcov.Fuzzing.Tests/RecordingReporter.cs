@@ -15,4 +15,8 @@ internal sealed class RecordingReporter : IFuzzReporter
     public void Stats(FuzzStats stats) { }
     public void Pulse(FuzzStats stats) { }
     public void Inited(FuzzStats stats) { }
+    public List<byte[]> HintsBegun { get; } = [];
+    public List<byte[]> ComparedValues { get; } = [];
+    public void HintsBegin(byte[] input) => HintsBegun.Add(input);
+    public void Compared(List<byte[]> values) => ComparedValues.AddRange(values);
 }

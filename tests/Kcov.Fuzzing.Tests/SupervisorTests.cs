@@ -18,10 +18,11 @@ public class SupervisorTests
         using var dir = new ScratchDirectory();
         foreach (var kind in new[] { "THRW", "THRD", "SOVF", "FAIL", "OOMX", "RSSX", "HANG", "fine" })
             dir.Write($"seeds/{kind}", kind);
-        var (exit, _, stderr) = InstrumentedSamples.Run(dir.Path, "crashkinds", "-runs=2000", "-seed=1", "-timeout=3",
-            "-rss_limit_mb=512", "-artifact_prefix=art/", "-print_final_stats=1", "-auto_dict=0", "corpus", "seeds");
+        var (exit, _, stderr) = InstrumentedSamples.Run(dir.Path, "crashkinds", "-runs=2000", "-seed=1", "-timeout=15",
+            "-rss_limit_mb=512", "-artifact_prefix=art/", "-print_final_stats=1", "-auto_dict=0", "-use_call_hooks=0", "corpus", "seeds");
 
-        // -timeout=3: RSSX must cross -rss_limit_mb before it could count as a hang, even on a busy machine.
+        // -timeout=15: RSSX must cross -rss_limit_mb, and a stack overflow finish printing its stack, before
+        // either could count as a hang, even on a busy machine.
         Assert.Equal(77, exit); // -error_exitcode: a crash was found
         var artifacts = Directory.GetFiles(dir["art"]).ToDictionary(f => File.ReadAllText(f), Path.GetFileName);
         Assert.True(artifacts.Count == 7, $"artifacts: {string.Join(", ", artifacts.Keys)}\n{stderr}");
@@ -39,8 +40,8 @@ public class SupervisorTests
         // A hang has no stack; the kcov area of the killed executor says where it spun, with source lines.
         var hang = stderr[stderr.IndexOf("==ERROR: Kcov.Fuzzing: timeout", StringComparison.Ordinal)..];
         Assert.Matches(@"^==ERROR[^\n]*\nLast blocks run \(kcov area, oldest first\):\n +0x[0-9a-f]{16} Kcov\.Samples\.Targets\.CrashKindsTarget\.Run \S*CrashKindsTarget\.cs:\d+", hang);
-        // The campaign went on to -runs after five executor deaths (no dictionary: the planted
-        // keywords are string literals of the harness, which -auto_dict=1 would keep finding).
+        // The campaign went on to -runs after five executor deaths (no dictionary, no call-site hooks: the
+        // planted keywords are string literals of the harness, which -auto_dict=1 and the hooks would keep finding).
         Assert.Matches(@"#2000\tDONE ", stderr);
         Assert.Contains("stat::number_of_executed_units: 2000", stderr);
         Assert.Contains("stat::executor_restarts: 5", stderr);

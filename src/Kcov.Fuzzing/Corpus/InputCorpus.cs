@@ -22,6 +22,11 @@ internal sealed class InputCorpus
 
     public IReadOnlyList<InputInfo> Inputs => _inputs;
 
+    /// <summary>The entropic power schedule (-entropic=1), or null for the plain pick.</summary>
+    public EntropicSchedule? Entropic { get; init; }
+
+    private bool _changed;
+
     /// <summary>What an offered input did to the corpus.</summary>
     public enum Outcome { None, New, Reduce }
 
@@ -45,6 +50,7 @@ internal sealed class InputCorpus
         {
             if (Seen.Add(f))
             {
+                Entropic?.AddRare(f, _inputs);
                 _owners[f] = info;
                 info.OwnedFeatures++;
             }
@@ -60,12 +66,22 @@ internal sealed class InputCorpus
         _inputs.Add(info);
         TotalBytes += info.Data.Length;
         _largest = Math.Max(_largest, info.Data.Length);
+        _changed = true;
         return info;
     }
 
-    /// <summary>Picks an input to mutate: the better of two at random (more owned features, then smaller).</summary>
+    /// <summary>
+    /// Picks an input to mutate: by the entropic schedule if on, else the better of two at random
+    /// (more owned features, then smaller).
+    /// </summary>
     public InputInfo Pick(Random random)
     {
+        if (Entropic is not null)
+        {
+            var picked = Entropic.Pick(_inputs, random, _changed);
+            _changed = false;
+            return picked;
+        }
         var a = _inputs[random.Next(_inputs.Count)];
         var b = _inputs[random.Next(_inputs.Count)];
         if (a.OwnedFeatures != b.OwnedFeatures)
@@ -82,5 +98,6 @@ internal sealed class InputCorpus
         _inputs.RemoveAt(_inputs.Count - 1);
         info.Index = -1;
         TotalBytes -= info.Data.Length;
+        _changed = true;
     }
 }

@@ -11,6 +11,23 @@ internal sealed class InputInfo(byte[] data)
     /// <summary>Position in the corpus list (for O(1) removal); -1 once removed.</summary>
     public int Index { get; set; } = -1;
 
-    /// <summary>Whether the comparison-hints pass has run on this input.</summary>
+    /// <summary>Whether the comparison-hints pass has run on this input (in this executor or, told by the supervisor, in an earlier one).</summary>
     public bool HintsDone { get; set; }
+
+    /// <summary>A hash of <see cref="Data"/> (FNV-1a), by which executor and supervisor name the input as a parent.</summary>
+    public ulong Hash { get; } = Mutation.CmpHints.Hash(data);
+
+    /// <summary>Entropic schedule: hits of its mutants on the campaign's rare features (null until one).</summary>
+    public Dictionary<uint, ushort>? RareHits { get; set; }
+
+    /// <summary>Entropic schedule: executions of mutants of this input.</summary>
+    public long ExecutedMutants { get; set; }
+
+    /// <summary>Entropic schedule: the last energy computed (-1: never), and whether it is out of date.</summary>
+    public double Energy { get; set; } = -1;
+
+    public bool EnergyStale { get; set; }
+
+    /// <summary>Some input derived from this one hung: its children run under the short timeout, and it is picked less.</summary>
+    public bool HangParent { get; set; }
 }

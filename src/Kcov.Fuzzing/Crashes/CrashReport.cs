@@ -20,16 +20,40 @@ internal sealed partial class CrashReport(ArtifactKind kind, string title, IRead
     public string Signature { get; } = signature;
 
     /// <summary>
+    /// What findings are deduplicated on: for a managed exception whose throwing block is known (the last
+    /// block of the input's kcov trace when it was thrown), the exception type and that block, so one
+    /// bug reached from several callers, or in a process whose JIT inlined differently, is one finding.
+    /// Otherwise the <see cref="Signature"/>.
+    /// </summary>
+    public string DedupKey { get; private init; } = signature;
+
+    /// <summary>The throwing block, symbolized ("0x... Function file:line"), or null when not known.</summary>
+    public string? Site { get; private init; }
+
+    /// <summary>
     /// The last blocks the input ran, from the kcov area of a dead executor, symbolized with the PC
     /// maps ("   0x... Function file:line"); empty for a managed exception, whose stack says more.
     /// </summary>
     public IReadOnlyList<string> LastBlocks { get; private init; } = [];
 
     public CrashReport WithLastBlocks(IReadOnlyList<string> blocks) =>
-        new(Kind, Title, Frames, Signature) { LastBlocks = blocks };
+        new(Kind, Title, Frames, Signature) { LastBlocks = blocks, DedupKey = DedupKey, Site = Site };
 
-    /// <summary>A managed exception the target threw (caught in the executor).</summary>
-    public static CrashReport FromException(Exception e)
+    /// <summary>
+    /// A managed exception the target threw (caught in the executor); <paramref name="site"/> is the PC of
+    /// the block that threw it (<see cref="Executor.TargetRunner.ThrowSite"/>), 0 if not known.
+    /// </summary>
+    public static CrashReport FromException(Exception e, ulong site = 0)
+    {
+        var report = FromStack(e);
+        return site == 0 ? report : new CrashReport(report.Kind, report.Title, report.Frames, report.Signature)
+        {
+            DedupKey = $"{e.GetType().FullName} at {ThrowSite.Describe(site)}",
+            Site = ThrowSite.DescribeLong(site),
+        };
+    }
+
+    private static CrashReport FromStack(Exception e)
     {
         if (e is Service.ServiceFaultException fault)
             return FromServiceFault(fault.Reports[0]);
@@ -112,8 +136,10 @@ internal sealed partial class CrashReport(ArtifactKind kind, string title, IRead
         return new CrashReport(ArtifactKind.Crash, $"deadly signal: the executor exited with code {exitCode}{signal}", [], $"Exit{exitCode}");
     }
 
-    public static CrashReport Timeout(int seconds) =>
-        new(ArtifactKind.Timeout, $"timeout: the input ran longer than -timeout={seconds} seconds", [], "Timeout");
+    /// <summary>A hang; <paramref name="loop"/> is the loop its last blocks show (LastBlocks.Loop), the signature's state.</summary>
+    public static CrashReport Timeout(int seconds, string? loop = null, string? howStopped = null) =>
+        new(ArtifactKind.Timeout, howStopped ?? $"timeout: the input ran longer than -timeout={seconds} seconds", [],
+            loop is null ? "Timeout" : $"Timeout <- {loop}");
 
     public static CrashReport OutOfMemory(long rssMb, int limitMb) =>
         new(ArtifactKind.Oom, $"out-of-memory: the executor's RSS reached {rssMb} Mb (-rss_limit_mb={limitMb})", [], "OutOfMemory.Rss");
@@ -125,6 +151,8 @@ internal sealed partial class CrashReport(ArtifactKind kind, string title, IRead
         text.AppendLine($"==ERROR: Kcov.Fuzzing: {Title}");
         foreach (var frame in Frames)
             text.AppendLine(frame);
+        if (Site is not null)
+            text.AppendLine($"Thrown in block (last block of the kcov trace): {Site}");
         if (LastBlocks.Count > 0)
         {
             text.AppendLine("Last blocks run (kcov area, oldest first):");
@@ -147,7 +175,7 @@ internal sealed partial class CrashReport(ArtifactKind kind, string title, IRead
     /// kcov's trace entry points, which instrumented code calls in every block, and Kcov.AspNetCore's
     /// middleware and queue, which call a service's code.
     /// </summary>
-    private static readonly string[] RuntimeNamespaces = ["System.", "Microsoft.", "Internal.", "Kcov.Trace.", "Kcov.Remote.", "Kcov.AspNetCore."];
+    private static readonly string[] RuntimeNamespaces = ["System.", "Microsoft.", "Internal.", "Kcov.Trace.", "Kcov.TraceCalls.", "Kcov.Remote.", "Kcov.AspNetCore."];
 
     /// <summary>At most this many frames in a report (a stack overflow has thousands).</summary>
     private const int MaxFrames = 40;

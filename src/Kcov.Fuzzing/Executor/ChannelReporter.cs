@@ -15,7 +15,7 @@ internal sealed class ChannelReporter(Channel channel) : IFuzzReporter
             Kind = MessageKind.Crash,
             Input = input,
             Text = report.Render(input),
-            Detail = report.Signature,
+            Detail = report.DedupKey,
             Numbers = [(long)report.Kind, execs],
         });
 
@@ -24,4 +24,8 @@ internal sealed class ChannelReporter(Channel channel) : IFuzzReporter
     public void Pulse(FuzzStats stats) => channel.Send(new Message { Kind = MessageKind.Stats, Stats = stats, Text = "pulse" });
 
     public void Inited(FuzzStats stats) => channel.Send(new Message { Kind = MessageKind.Inited, Stats = stats });
+
+    public void HintsBegin(byte[] input) => channel.Send(new Message { Kind = MessageKind.HintsBegin, Text = Corpus.CorpusDirectory.Sha1(input) });
+
+    public void Compared(List<byte[]> values) => channel.Send(new Message { Kind = MessageKind.Compared, Tokens = values });
 }

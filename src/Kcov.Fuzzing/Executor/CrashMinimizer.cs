@@ -23,8 +23,8 @@ internal sealed class CrashMinimizer(TargetRunner runner, ExecutionGate gate, Ra
             gate.End();
             if (first is null)
                 return best;
-            var report = CrashReport.FromException(first);
-            signature = report.Signature;
+            var report = CrashReport.FromException(first, runner.ThrowSite);
+            signature = report.DedupKey;
             onBetter(best, report);
         }
         while (best.Length > 0)
@@ -34,7 +34,7 @@ internal sealed class CrashMinimizer(TargetRunner runner, ExecutionGate gate, Ra
                 break;
             var error = runner.Run(candidate);
             gate.End();
-            if (error is not null && CrashReport.FromException(error) is var report && report.Signature == signature)
+            if (error is not null && CrashReport.FromException(error, runner.ThrowSite) is var report && report.DedupKey == signature)
             {
                 best = candidate;
                 onBetter(best, report);

@@ -13,7 +13,7 @@ internal sealed class ExecutionGate(ControlBlock? block, int slot, long runs)
     private bool _stopRequested;
 
     /// <summary>False once the budget is spent or a stop was asked: do not run the input.</summary>
-    public bool TryBegin(ReadOnlySpan<byte> input, KcovMode mode = KcovMode.TracePc)
+    public bool TryBegin(ReadOnlySpan<byte> input, KcovMode mode = KcovMode.TracePc, ulong parent = 0, bool shortTimeout = false)
     {
         if (block is null)
         {
@@ -24,7 +24,7 @@ internal sealed class ExecutionGate(ControlBlock? block, int slot, long runs)
         }
         if (!block.TryClaimExecution())
             return false;
-        block.BeginInput(slot, input, mode);
+        block.BeginInput(slot, input, mode, parent, shortTimeout);
         return true;
     }
 

@@ -34,6 +34,13 @@ internal static class ExecutorMain
         var reporter = new ChannelReporter(channel);
         var tokens = options.DictionaryPath.Length > 0 ? TokenDictionary.Parse(options.DictionaryPath) : [];
         var loop = new FuzzLoop(options, runner, gate, reporter, seed, block.MaxLen, tokens);
+        // The campaign's state, kept by the supervisor across executor restarts.
+        if (start.Numbers.Length > 4)
+            loop.ResumeLengthLimit((int)start.Numbers[4]);
+        foreach (var hang in start.Hangs)
+            loop.AddKnownHang(hang);
+        loop.AddCompared(start.Tokens);
+        Kcov.TraceCalls.Enabled = options.UseCallHooks;
 
         // The supervisor's later messages; its death (EOF) ends this process: nobody would
         // save what it finds. `finished` tells that EOF apart from our own closing.
@@ -43,6 +50,8 @@ internal static class ExecutorMain
             while (channel.Receive() is { } m)
                 if (m.Kind == MessageKind.AddInput)
                     loop.Incoming.Enqueue(m.Input);
+                else if (m.Kind == MessageKind.HangParent)
+                    loop.IncomingHangParents.Enqueue((ulong)m.Numbers[0]);
             if (Volatile.Read(ref finished))
                 return;
             // A killed supervisor cleans nothing up: remove the names it and we made (the
@@ -56,7 +65,11 @@ internal static class ExecutorMain
         switch (mode)
         {
             case ExecutorMode.Fuzz:
-                if (loop.RunSeeds(start.Inputs))
+                for (int i = 0; i < start.Inputs.Count && i < start.Flags.Length; i++)
+                    if ((start.Flags[i] & 2) != 0)
+                        loop.AddHangParent(Mutation.CmpHints.Hash(start.Inputs[i]));
+                if (loop.RunSeeds(start.Inputs, [.. start.Flags.Select(f => (f & 1) != 0)])
+                    && (start.Input.Length == 0 || loop.Execute(start.Input, InputOrigin.Mutation)))
                     loop.Fuzz();
                 break;
             case ExecutorMode.Merge:
@@ -66,7 +79,7 @@ internal static class ExecutorMain
                 new CrashMinimizer(runner, gate, new Random(seed)).Minimize(start.Input, start.Text,
                     (best, report) => channel.Send(new Message
                     {
-                        Kind = MessageKind.MinimizeBest, Input = best, Text = report.Render(best), Detail = report.Signature,
+                        Kind = MessageKind.MinimizeBest, Input = best, Text = report.Render(best), Detail = report.DedupKey,
                     }));
                 break;
         }

@@ -15,6 +15,13 @@ namespace Kcov.Fuzzing.Executor;
 /// it to the corpus. New corpus inputs get a comparison-hints pass (KCOV_TRACE_CMP run, then
 /// one execution per operand substitution). Managed exceptions are caught, reported once per
 /// signature, and the loop goes on.
+/// <para>
+/// Only the target's own run is timed (between <see cref="ExecutionGate.TryBegin"/> and
+/// <see cref="ExecutionGate.End"/>): reading the trace, the hint search and the corpus update
+/// happen with the slot idle, so the supervisor's -timeout never counts them. Inputs known to hang
+/// (from the supervisor) are never run; inputs derived from a corpus input some of whose children
+/// hung run under the supervisor's short timeout and that parent is picked less.
+/// </para>
 /// </summary>
 internal sealed class FuzzLoop
 {
@@ -31,6 +38,9 @@ internal sealed class FuzzLoop
     private readonly MutationContext _context;
     private readonly Queue<InputInfo> _hintsPending = new();
     private readonly HashSet<string> _reportedSignatures = [];
+    private readonly HashSet<(int, ulong)> _knownHangs = [];
+    private readonly HashSet<int> _knownHangLengths = [];
+    private readonly HashSet<ulong> _hangParents = [];
     private readonly byte[] _buffer;
     private readonly int _maxLen;
     private readonly Stopwatch _sinceStats = Stopwatch.StartNew();
@@ -48,11 +58,12 @@ internal sealed class FuzzLoop
         _maxLen = maxLen;
         _buffer = new byte[maxLen];
         _lengthLimit = Math.Min(maxLen, 8);
+        Corpus = new InputCorpus { Entropic = options.Entropic ? new EntropicSchedule(Signal.FeatureBits) : null };
         _context = new MutationContext(_random, tokens, () => Corpus.Count == 0 ? null : Corpus.Pick(_random).Data);
         _dispatcher = new MutationDispatcher(_context, options.MutateDepth, options.CrossOver);
     }
 
-    public InputCorpus Corpus { get; } = new();
+    public InputCorpus Corpus { get; }
 
     /// <summary>Executions this loop ran.</summary>
     public long Execs { get; private set; }
@@ -60,19 +71,51 @@ internal sealed class FuzzLoop
     /// <summary>Inputs found by other executors (-jobs), run and kept here if they add signal.</summary>
     public ConcurrentQueue<byte[]> Incoming { get; } = new();
 
-    /// <summary>The counters for a status line; Execs is the campaign's total, as libFuzzer's #N.</summary>
-    public FuzzStats Stats => new(_gate.TotalExecs, Corpus.Seen.PcCount, Corpus.Seen.Count, Corpus.Count, Corpus.TotalBytes, _signal.Overflows, _lengthLimit);
+    /// <summary>Hashes of corpus inputs some of whose children hung (from the supervisor, while we run).</summary>
+    public ConcurrentQueue<ulong> IncomingHangParents { get; } = new();
 
-    /// <summary>Runs the initial corpus (smallest first), or one empty input if there is none.</summary>
-    public bool RunSeeds(IReadOnlyList<byte[]> seeds)
+    /// <summary>The length limit (-len_control) of the campaign so far: the supervisor keeps it across restarts.</summary>
+    public void ResumeLengthLimit(int limit) => _lengthLimit = Math.Clamp(limit, _lengthLimit, _maxLen);
+
+    /// <summary>An input that hung: never run again by this loop.</summary>
+    public void AddKnownHang(byte[] input)
     {
-        var ordered = seeds.Count == 0 ? [[]] : seeds.OrderBy(s => s.Length).ToList();
-        foreach (var seed in ordered)
+        _knownHangs.Add((input.Length, CmpHints.Hash(input)));
+        _knownHangLengths.Add(input.Length);
+    }
+
+    /// <summary>A corpus input (by hash) some of whose children hung.</summary>
+    public void AddHangParent(ulong hash)
+    {
+        _hangParents.Add(hash);
+        foreach (var info in Corpus.Inputs)
+            if (info.Hash == hash)
+                info.HangParent = true;
+    }
+
+    /// <summary>Values the target compared against, learned by earlier executors of the campaign.</summary>
+    public void AddCompared(IEnumerable<byte[]> values) => _context.AddCompared(values);
+
+    /// <summary>The counters for a status line; Execs is the campaign's total, as libFuzzer's #N.</summary>
+    public FuzzStats Stats => new(_gate.TotalExecs, Corpus.Seen.PcCount, Corpus.Seen.Count, Corpus.Count, Corpus.TotalBytes, _signal.Overflows, _lengthLimit,
+        Corpus.Seen.EdgeCount);
+
+    /// <summary>
+    /// Runs the initial corpus (smallest first), or one empty input if there is none. <paramref name="hintsDone"/>,
+    /// if given, says per seed whether an earlier executor of the campaign already ran its hints pass.
+    /// </summary>
+    public bool RunSeeds(IReadOnlyList<byte[]> seeds, IReadOnlyList<bool>? hintsDone = null)
+    {
+        var ordered = seeds.Count == 0 ? [([], false)] : seeds.Select((s, i) => (s, hintsDone is not null && i < hintsDone.Count && hintsDone[i]))
+            .OrderBy(s => s.Item1.Length).ToList();
+        foreach (var (seed, done) in ordered)
         {
             var input = seed.Length > _maxLen ? seed[.._maxLen] : seed;
             _lengthLimit = Math.Max(_lengthLimit, Math.Min(input.Length, _maxLen));
-            if (!Execute(input, InputOrigin.Seed))
+            if (!Execute(input, InputOrigin.Seed, out var info))
                 return false;
+            if (info is not null && done)
+                info.HintsDone = true;
         }
         _reporter.Inited(Stats);
         return true;
@@ -95,14 +138,18 @@ internal sealed class FuzzLoop
                 continue;
             }
             int size = 0;
+            InputInfo? parent = null;
             if (Corpus.Count > 0)
             {
-                var parent = Corpus.Pick(_random).Data;
-                size = Math.Min(parent.Length, _maxLen);
-                parent.AsSpan(0, size).CopyTo(_buffer);
+                parent = Corpus.Pick(_random);
+                // A parent whose children hang is picked a sixteenth as often: each hang costs an executor.
+                if (parent.HangParent && _random.Next(16) != 0)
+                    parent = Corpus.Pick(_random);
+                size = Math.Min(parent.Data.Length, _maxLen);
+                parent.Data.AsSpan(0, size).CopyTo(_buffer);
             }
             size = _dispatcher.Mutate(_buffer, size, Math.Max(size, _lengthLimit));
-            if (!Execute(_buffer.AsSpan(0, size), InputOrigin.Mutation))
+            if (!Execute(_buffer.AsSpan(0, size), InputOrigin.Mutation, out _, parent))
                 return;
             ControlLength();
             if (_sinceStats.ElapsedMilliseconds >= 1000)
@@ -114,26 +161,41 @@ internal sealed class FuzzLoop
     }
 
     /// <summary>Runs one input and offers it to the corpus; false when the budget is spent.</summary>
-    public bool Execute(ReadOnlySpan<byte> input, InputOrigin origin)
+    public bool Execute(ReadOnlySpan<byte> input, InputOrigin origin) => Execute(input, origin, out _);
+
+    /// <summary>Runs one input derived from <paramref name="parent"/> and offers it to the corpus; false when the budget is spent.</summary>
+    private bool Execute(ReadOnlySpan<byte> input, InputOrigin origin, out InputInfo? added, InputInfo? parent = null)
     {
-        if (!_gate.TryBegin(input))
+        added = null;
+        if (_knownHangLengths.Contains(input.Length) && _knownHangs.Contains((input.Length, CmpHints.Hash(input))))
+            return !_gate.StopRequested;
+        if (!_gate.TryBegin(input, KcovMode.TracePc, parent?.Hash ?? 0, parent?.HangParent ?? false))
             return false;
         var error = _runner.Run(input);
-        var features = _signal.Collect(_runner.Area);
         _gate.End();
+        var features = _signal.Collect(_runner.Area);
         Execs++;
+        Corpus.Entropic?.Observe(features, parent);
+        if (_options.UseValueProfile && error is null)
+        {
+            features = WithValueProfile(features, input, out bool ran);
+            if (!ran)
+                return false;
+        }
         long total = _gate.TotalExecs;
         if ((total & (total - 1)) == 0 && total > 1)
             _reporter.Pulse(Stats);
         if (error is not null)
         {
-            ReportCrash(error, input);
+            ReportCrash(error, _runner.ThrowSite, input);
             // A service that no longer answers takes every later input with it: stop here.
             return error is not Service.ServiceLostException;
         }
         var info = Corpus.Offer(input, features, out var outcome);
+        added = info;
         if (info is not null)
         {
+            info.HangParent = _hangParents.Contains(info.Hash);
             // Progress, for the length control, is new signal; a smaller input for known signal is not.
             if (outcome == InputCorpus.Outcome.New)
                 _lastProgress = Execs;
@@ -155,37 +217,80 @@ internal sealed class FuzzLoop
         if (info.HintsDone || info.Index < 0)
             return true;
         info.HintsDone = true;
-        if (!_gate.TryBegin(info.Data, KcovMode.TraceCmp))
+        // Said before the pass: if one of its candidates kills us, the next executor does not redo it.
+        _reporter.HintsBegin(info.Data);
+        if (!_gate.TryBegin(info.Data, KcovMode.TraceCmp, info.Hash))
             return false;
         _runner.SetMode(KcovMode.TraceCmp);
-        List<byte[]> candidates;
         Exception? error;
         try
         {
             // Deterministic targets do not throw here: the input already ran cleanly. A service
             // that stopped answering does, and it takes the campaign with it.
             error = _runner.Run(info.Data);
-            candidates = CmpHints.Candidates(_runner.Area, info.Data, _options.MaxHints);
         }
         finally
         {
-            _runner.SetMode(KcovMode.TracePc);
             _gate.End();
+            _runner.SetMode(KcovMode.TracePc);
         }
         if (error is Service.ServiceLostException)
         {
-            ReportCrash(error, info.Data);
+            ReportCrash(error, 0, info.Data);
             return false;
         }
         Execs++;
+        // The search runs with the slot idle: however long it takes, it is not the input's run.
+        var compared = new List<byte[]>();
+        var candidates = CmpHints.Candidates(_runner.Area, info.Data, _options.MaxHints, compared);
+        var learned = _context.AddCompared(compared);
+        if (learned.Count > 0)
+            _reporter.Compared(learned);
         foreach (var candidate in candidates)
-            if (!Execute(candidate, InputOrigin.CmpHint))
+            if (!Execute(candidate, InputOrigin.CmpHint, out _, info))
                 return false;
         return true;
     }
 
+    private uint[] _combined = new uint[1 << 12];
+
+    /// <summary>
+    /// -use_value_profile=1: kcov has one trace mode per run, so the input runs once more under
+    /// KCOV_TRACE_CMP (an execution of the campaign like any other) and its comparisons' closeness
+    /// joins its features.
+    /// </summary>
+    private ReadOnlySpan<uint> WithValueProfile(ReadOnlySpan<uint> features, ReadOnlySpan<byte> input, out bool ran)
+    {
+        int n = features.Length;
+        if (_combined.Length < n)
+            _combined = new uint[n * 2];
+        features.CopyTo(_combined);
+        ran = _gate.TryBegin(input, KcovMode.TraceCmp);
+        if (!ran)
+            return _combined.AsSpan(0, n);
+        _runner.SetMode(KcovMode.TraceCmp);
+        try
+        {
+            _runner.Run(input);
+        }
+        finally
+        {
+            _gate.End();
+            _runner.SetMode(KcovMode.TracePc);
+        }
+        Execs++;
+        var values = _signal.CollectValues(_runner.Area);
+        if (_combined.Length < n + values.Count)
+            Array.Resize(ref _combined, (n + values.Count) * 2);
+        for (int i = 0; i < values.Count; i++)
+            _combined[n + i] = values[i];
+        return _combined.AsSpan(0, n + values.Count);
+    }
+
     private bool DrainIncoming()
     {
+        while (IncomingHangParents.TryDequeue(out ulong hash))
+            AddHangParent(hash);
         while (Incoming.TryDequeue(out var input))
         {
             var clipped = input.Length > _maxLen ? input[.._maxLen] : input;
@@ -207,12 +312,12 @@ internal sealed class FuzzLoop
         _lastProgress = Execs;
     }
 
-    private void ReportCrash(Exception error, ReadOnlySpan<byte> input)
+    private void ReportCrash(Exception error, ulong site, ReadOnlySpan<byte> input)
     {
-        var report = CrashReport.FromException(error);
+        var report = CrashReport.FromException(error, site);
         if (error is OutOfMemoryException)
             GC.Collect();
-        if (_reportedSignatures.Add(report.Signature))
+        if (_reportedSignatures.Add(report.DedupKey))
             _reporter.Crash(report, input.ToArray(), _gate.TotalExecs);
     }
 }

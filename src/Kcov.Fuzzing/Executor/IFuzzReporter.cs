@@ -16,4 +16,10 @@ internal interface IFuzzReporter
     /// <summary>The campaign's execution count reached a power of two (libFuzzer's "pulse" lines).</summary>
     void Pulse(FuzzStats stats);
     void Inited(FuzzStats stats);
+
+    /// <summary>The hints pass of a corpus input begins (the supervisor marks it done for later executors).</summary>
+    void HintsBegin(byte[] input);
+
+    /// <summary>Values the target compared against, new to this loop (the campaign's dictionary).</summary>
+    void Compared(List<byte[]> values);
 }

@@ -24,6 +24,10 @@ internal sealed class TargetRunner : IDisposable
     private KcovMode _mode = KcovMode.TracePc;
     /// <summary>Set once a service's device stopped answering: every later run returns it at once.</summary>
     private Exception? _lost;
+    private readonly int _threadId = Environment.CurrentManagedThreadId;
+    private readonly (Exception? Exception, ulong Count)[] _throws = new (Exception?, ulong)[8];
+    private int _throwCount;
+    private bool _running;
 
     public TargetRunner(FuzzTarget target, int areaWords)
     {
@@ -37,6 +41,7 @@ internal sealed class TargetRunner : IDisposable
             if (target.Remote)
                 _commonHandle = KcovAbi.RemoteHandle(KcovAbi.SubsystemCommon, (ulong)Interlocked.Increment(ref s_commonIds));
             Enable(KcovMode.TracePc);
+            AppDomain.CurrentDomain.FirstChanceException += OnFirstChance;
         }
         catch
         {
@@ -55,13 +60,23 @@ internal sealed class TargetRunner : IDisposable
     /// </summary>
     public string AreaName => _device is LocalKcovDevice ? _area.SharedName : "";
 
+    /// <summary>
+    /// The PC of the block that threw the exception the last <see cref="Run"/> returned: the last block
+    /// in the trace when it was thrown (before any finally block or handler ran), exact whatever the JIT
+    /// inlined. 0 when unknown (not traced on this thread: an async target, a service; nothing instrumented ran).
+    /// </summary>
+    public ulong ThrowSite { get; private set; }
+
     /// <summary>Runs one input; returns the exception the target threw, or null.</summary>
     public Exception? Run(ReadOnlySpan<byte> input)
     {
         // Reset from the tail of the previous run, as the kcov.rst example does.
         Volatile.Write(ref _area.Words[0], 0);
+        ThrowSite = 0;
         if (_lost is not null)
             return _lost;
+        _throwCount = 0;
+        _running = true;
         try
         {
             _target.Invoke(input);
@@ -74,8 +89,42 @@ internal sealed class TargetRunner : IDisposable
         }
         catch (Exception e)
         {
+            ThrowSite = SiteOf(e);
             return e;
         }
+        finally
+        {
+            _running = false;
+        }
+    }
+
+    /// <summary>
+    /// Where in the trace each exception was first thrown on this thread during the run: the count of
+    /// the area at that moment. A rethrow of the same object keeps its first place.
+    /// </summary>
+    private void OnFirstChance(object? sender, System.Runtime.ExceptionServices.FirstChanceExceptionEventArgs e)
+    {
+        // A service's area holds the service's blocks, not this thread's: no throwing block here.
+        if (!_running || _mode != KcovMode.TracePc || Environment.CurrentManagedThreadId != _threadId || _device is not LocalKcovDevice)
+            return;
+        int n = Math.Min(_throwCount, _throws.Length);
+        for (int i = 0; i < n; i++)
+            if (ReferenceEquals(_throws[i].Exception, e.Exception))
+                return;
+        _throws[_throwCount++ % _throws.Length] = (e.Exception, Volatile.Read(ref _area.Words[0]));
+    }
+
+    private ulong SiteOf(Exception e)
+    {
+        int n = Math.Min(_throwCount, _throws.Length);
+        for (int i = 0; i < n; i++)
+        {
+            if (!ReferenceEquals(_throws[i].Exception, e))
+                continue;
+            ulong count = Math.Min(_throws[i].Count, (ulong)_area.Words.Length - 1);
+            return count > 0 ? _area.Words[(int)count] : 0;
+        }
+        return 0;
     }
 
     /// <summary>
@@ -125,6 +174,7 @@ internal sealed class TargetRunner : IDisposable
 
     public void Dispose()
     {
+        AppDomain.CurrentDomain.FirstChanceException -= OnFirstChance;
         // Not enabled (KcovException), or a service that is gone (IOException): nothing to undo.
         try { _device.Disable(); } catch (IOException) { }
         _area.Dispose();

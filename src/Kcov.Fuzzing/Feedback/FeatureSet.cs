@@ -11,6 +11,11 @@ internal sealed class FeatureSet
     /// <summary>Distinct PC features seen ("cov:").</summary>
     public int PcCount { get; private set; }
 
+    private readonly ulong[] _edges = new ulong[(1 << 20) / 64];
+
+    /// <summary>Distinct edges seen, whatever their hit counts (the edge features without their buckets).</summary>
+    public int EdgeCount { get; private set; }
+
     public bool Contains(uint feature) => (_bits[feature >> 6] & (1UL << (int)(feature & 63))) != 0;
 
     /// <summary>Adds a feature; true if it was new.</summary>
@@ -24,6 +29,17 @@ internal sealed class FeatureSet
         Count++;
         if (Signal.IsPcFeature(feature))
             PcCount++;
+        if (Signal.IsEdgeFeature(feature))
+        {
+            uint edge = (feature >> 3) & 0xFFFFF;
+            ref ulong e = ref _edges[edge >> 6];
+            ulong b = 1UL << (int)(edge & 63);
+            if ((e & b) == 0)
+            {
+                e |= b;
+                EdgeCount++;
+            }
+        }
         return true;
     }
 }

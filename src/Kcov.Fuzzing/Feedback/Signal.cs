@@ -11,12 +11,16 @@ namespace Kcov.Fuzzing.Feedback;
 /// </list>
 /// The cost is proportional to the trace length only: a scratch table is cleared through
 /// the list of slots it touched, never in full (the whole point of kcov over gcov).
-/// Feature ids are 24 bits: below 2^23 a PC, from 2^23 an edge (20 bits) with its bucket (3 bits).
+/// Feature ids are 24 bits: below 2^22 a PC, from 2^22 to 2^23 a value-profile feature (-use_value_profile=1:
+/// a comparison site with how close its operands were), from 2^23 an edge (20 bits) with its bucket (3 bits).
 /// </summary>
 internal sealed class Signal
 {
     public const int FeatureBits = 24;
     private const uint EdgeTag = 1u << 23;
+    private const uint ValueTag = 1u << 22;
+    private readonly HashSet<uint> _valueSeen = [];
+    private readonly List<uint> _values = [];
 
     private ulong[] _keys = new ulong[1 << 12];
     private int[] _counts = new int[1 << 12];
@@ -51,7 +55,7 @@ internal sealed class Signal
             ulong key = _keys[slot];
             uint hash = (uint)(key >> 40);
             _features[t] = (key & 1) != 0
-                ? hash & (EdgeTag - 1)
+                ? hash & (ValueTag - 1)
                 : EdgeTag | ((hash & 0xFFFFF) << 3) | Bucket(_counts[slot]);
             _keys[slot] = 0;
             _counts[slot] = 0;
@@ -59,8 +63,51 @@ internal sealed class Signal
         return _features.AsSpan(0, touched);
     }
 
-    /// <summary>True for a feature that stands for a PC (block), false for an edge feature.</summary>
-    public static bool IsPcFeature(uint feature) => feature < EdgeTag;
+    /// <summary>True for a feature that stands for a PC (block).</summary>
+    public static bool IsPcFeature(uint feature) => feature < ValueTag;
+
+    /// <summary>True for an edge feature (with its hit-count bucket).</summary>
+    public static bool IsEdgeFeature(uint feature) => feature >= EdgeTag;
+
+    /// <summary>
+    /// libFuzzer's value profile from a trace-cmp area: per comparison site, how close its operands
+    /// were (the number of equal bits of an integer comparison; the length of the common prefix of a
+    /// data record's operands), so an input that gets one bit or one character closer is progress.
+    /// The list is valid until the next call.
+    /// </summary>
+    public IReadOnlyList<uint> CollectValues(ReadOnlySpan<ulong> area)
+    {
+        _valueSeen.Clear();
+        _values.Clear();
+        long slots = (long)Math.Min(area[0], (ulong)((area.Length - 1) / KcovAbi.WordsPerCmp));
+        for (long r = 0; r < slots; r++)
+        {
+            var record = area.Slice(1 + (int)r * KcovAbi.WordsPerCmp, KcovAbi.WordsPerCmp);
+            ulong type = record[0], pc = record[3];
+            int closeness;
+            if ((type & KcovAbi.CmpData) != 0)
+            {
+                int extra = KcovAbi.CmpDataExtraSlots(type);
+                if (r + 1 + extra > slots)
+                    break;
+                var payload = System.Runtime.InteropServices.MemoryMarshal.AsBytes(area.Slice(1 + (int)(r + 1) * KcovAbi.WordsPerCmp, extra * KcovAbi.WordsPerCmp));
+                r += extra;
+                if (record[1] + record[2] > (ulong)payload.Length)
+                    continue;
+                var a = payload[..(int)record[1]];
+                var b = payload[(int)record[1]..(int)(record[1] + record[2])];
+                closeness = 65 + Math.Min(a.CommonPrefixLength(b), 62);
+            }
+            else
+            {
+                closeness = 64 - System.Numerics.BitOperations.PopCount(record[1] ^ record[2]);
+            }
+            uint feature = ValueTag | (uint)((Mix(pc) * 128 + (ulong)closeness) & (ValueTag - 1));
+            if (_valueSeen.Add(feature))
+                _values.Add(feature);
+        }
+        return _values;
+    }
 
     /// <summary>AFL's hit-count buckets.</summary>
     public static uint Bucket(int hits) => hits switch

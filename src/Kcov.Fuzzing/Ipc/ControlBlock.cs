@@ -9,7 +9,8 @@ namespace Kcov.Fuzzing.Ipc;
 /// which is the point: the input that killed an executor is still here.
 /// <code>
 /// header (64 bytes): magic u64 | total execs i64 | runs limit i64 | stop i32 | slots i32 | max_len i32
-/// slot k (at 64 + k * SlotSize): heartbeat i64 | state i32 | input length i32 | trace mode i32 | (pad to 64) | input bytes[max_len]
+/// slot k (at 64 + k * SlotSize): heartbeat i64 | state i32 | input length i32 | trace mode i32 | short timeout i32 |
+///                                  parent u64 | (pad to 64) | input bytes[max_len]
 /// </code>
 /// Every executor increments "total execs" atomically, so <c>-runs</c> bounds the whole
 /// campaign exactly, however many executors there are and however often they restart.
@@ -104,13 +105,20 @@ internal sealed unsafe class ControlBlock : IDisposable
     /// The executor, before it runs an input: copy it where the supervisor can find it after a crash,
     /// with the trace mode the area is in (so the supervisor knows how to read the area then).
     /// </summary>
-    public void BeginInput(int slot, ReadOnlySpan<byte> input, KcovMode mode)
+    /// <param name="slot">The executor's slot.</param>
+    /// <param name="input">The input about to run.</param>
+    /// <param name="mode">The trace mode of its run.</param>
+    /// <param name="parent">A hash of the corpus input this one was derived from (0: none), so that the supervisor knows it if this input hangs.</param>
+    /// <param name="shortTimeout">Whether the supervisor should end this input at its short timeout (it was derived from an input whose other children hung).</param>
+    public void BeginInput(int slot, ReadOnlySpan<byte> input, KcovMode mode, ulong parent = 0, bool shortTimeout = false)
     {
         byte* s = Slot(slot);
         int len = Math.Min(input.Length, MaxLen);
         input[..len].CopyTo(new Span<byte>(s + SlotHeaderSize, len));
         *(int*)(s + 12) = len;
         *(int*)(s + 16) = (int)mode;
+        *(int*)(s + 20) = shortTimeout ? 1 : 0;
+        *(ulong*)(s + 24) = parent;
         // Input, then heartbeat, then state: pairs with the reads in Heartbeat/State/ReadInput.
         Volatile.Write(ref *(long*)s, *(long*)s + 1);
         Volatile.Write(ref *(int*)(s + 8), StateRunning);
@@ -126,6 +134,12 @@ internal sealed unsafe class ControlBlock : IDisposable
 
     /// <summary>The trace mode of the slot's last input.</summary>
     public KcovMode TraceMode(int slot) => (KcovMode)Volatile.Read(ref *(int*)(Slot(slot) + 16));
+
+    /// <summary>Whether the slot's current input runs under the short timeout.</summary>
+    public bool ShortTimeout(int slot) => Volatile.Read(ref *(int*)(Slot(slot) + 20)) != 0;
+
+    /// <summary>The hash of the corpus input the slot's last input was derived from (0: none).</summary>
+    public ulong Parent(int slot) => Volatile.Read(ref *(ulong*)(Slot(slot) + 24));
 
     /// <summary>The last input the slot's executor started: after its death, the one that killed it.</summary>
     public byte[] ReadInput(int slot)

@@ -5,7 +5,11 @@ internal enum MessageKind : byte
 {
     /// <summary>E: connected; Numbers = [slot, pid], Text = the kcov area's shared name.</summary>
     Hello = 1,
-    /// <summary>S: what to do; Numbers = [mode, seed, max_len], Inputs = corpus, Input/Text = crash to minimize and its signature.</summary>
+    /// <summary>
+    /// S: what to do; Numbers = [mode, seed, max_len, merge start, length limit], Inputs = corpus with Flags,
+    /// Tokens = compared values, Hangs = inputs known to hang; Input/Text = crash to minimize and its
+    /// signature, or (fuzz mode) an input to run first under the full -timeout (it hung under the short one).
+    /// </summary>
     Start,
     /// <summary>E: an input joined the corpus; Input, Text = NEW or REDUCE, Detail = mutation sequence, Stats.</summary>
     NewInput,
@@ -23,4 +27,10 @@ internal enum MessageKind : byte
     MergeFeatures,
     /// <summary>E: a smaller input that still crashes with the signature being minimized.</summary>
     MinimizeBest,
+    /// <summary>E: the hints pass of a corpus input begins; Text = its SHA-1. Its hints are never computed again.</summary>
+    HintsBegin,
+    /// <summary>E: values the target compared against, new in this executor (Tokens).</summary>
+    Compared,
+    /// <summary>S: Numbers = [hash] of a corpus input some of whose children hung: its children run under the short timeout.</summary>
+    HangParent,
 }

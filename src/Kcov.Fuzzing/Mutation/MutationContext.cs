@@ -12,6 +12,28 @@ internal sealed class MutationContext(Random random, IEnumerable<byte[]> tokens,
 
     public void AddTokens(IEnumerable<byte[]> tokens) => _tokens.AddRange(tokens);
 
+    private readonly List<byte[]> _compared = [];
+    private readonly HashSet<string> _comparedSeen = [];
+
+    /// <summary>
+    /// Values the target was seen comparing against (data records of the call-site hooks): the
+    /// campaign's dictionary of compared values, libFuzzer's table of recent compares made persistent.
+    /// </summary>
+    public IReadOnlyList<byte[]> Compared => _compared;
+
+    /// <summary>Adds compared values not yet known; returns those that were new.</summary>
+    public List<byte[]> AddCompared(IEnumerable<byte[]> values)
+    {
+        var added = new List<byte[]>();
+        foreach (var v in values)
+            if (v.Length is > 0 and <= 128 && _comparedSeen.Add(Convert.ToHexString(v)))
+            {
+                _compared.Add(v);
+                added.Add(v);
+            }
+        return added;
+    }
+
     /// <summary>Another corpus input, for splicing; null when -cross_over=0 or the corpus has none.</summary>
     public byte[]? PickOther() => pickOther();
 }

@@ -30,6 +30,8 @@ internal sealed class MutationDispatcher
             (nameof(Mutators.ChangeBinaryInteger), Mutators.ChangeBinaryInteger),
             (nameof(Mutators.InsertDictToken), Mutators.InsertDictToken),
             (nameof(Mutators.OverwriteDictToken), Mutators.OverwriteDictToken),
+            (nameof(Mutators.InsertCmpToken), Mutators.InsertCmpToken),
+            (nameof(Mutators.OverwriteCmpToken), Mutators.OverwriteCmpToken),
         };
         if (crossOver)
             all.Add((nameof(Mutators.CrossOver), Mutators.CrossOver));

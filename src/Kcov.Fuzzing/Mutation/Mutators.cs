@@ -148,11 +148,21 @@ internal static class Mutators
         return keep + n;
     }
 
-    public static int InsertDictToken(MutationContext c, byte[] d, int size, int maxSize)
+    public static int InsertDictToken(MutationContext c, byte[] d, int size, int maxSize) => InsertToken(c.Tokens, c, d, size, maxSize);
+
+    public static int OverwriteDictToken(MutationContext c, byte[] d, int size, int maxSize) => OverwriteToken(c.Tokens, c, d, size, maxSize);
+
+    /// <summary>Inserts a value the target was seen comparing against (libFuzzer's CMP dictionary).</summary>
+    public static int InsertCmpToken(MutationContext c, byte[] d, int size, int maxSize) => InsertToken(c.Compared, c, d, size, maxSize);
+
+    /// <summary>Overwrites part of the input with a value the target was seen comparing against.</summary>
+    public static int OverwriteCmpToken(MutationContext c, byte[] d, int size, int maxSize) => OverwriteToken(c.Compared, c, d, size, maxSize);
+
+    private static int InsertToken(IReadOnlyList<byte[]> tokens, MutationContext c, byte[] d, int size, int maxSize)
     {
-        if (c.Tokens.Count == 0)
+        if (tokens.Count == 0)
             return 0;
-        byte[] token = c.Tokens[c.Random.Next(c.Tokens.Count)];
+        byte[] token = tokens[c.Random.Next(tokens.Count)];
         if (size + token.Length > maxSize)
             return 0;
         int pos = c.Random.Next(size + 1);
@@ -161,11 +171,11 @@ internal static class Mutators
         return size + token.Length;
     }
 
-    public static int OverwriteDictToken(MutationContext c, byte[] d, int size, int maxSize)
+    private static int OverwriteToken(IReadOnlyList<byte[]> tokens, MutationContext c, byte[] d, int size, int maxSize)
     {
-        if (c.Tokens.Count == 0)
+        if (tokens.Count == 0)
             return 0;
-        byte[] token = c.Tokens[c.Random.Next(c.Tokens.Count)];
+        byte[] token = tokens[c.Random.Next(tokens.Count)];
         if (token.Length > size)
             return 0;
         token.CopyTo(d, c.Random.Next(size - token.Length + 1));

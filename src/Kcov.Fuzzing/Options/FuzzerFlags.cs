@@ -36,12 +36,18 @@ internal static class FuzzerFlags
         Int("cross_over", "1", "If 1, splice corpus inputs together (CrossOver).", (o, v) => o.CrossOver = v != 0, max: 1),
         Int("use_cmp", "1", "If 1, use comparison hints: re-run each new corpus input under KCOV_TRACE_CMP and substitute comparison operands.",
             (o, v) => o.UseCmp = v != 0, max: 1),
+        Int("use_value_profile", "0", "If 1, the closeness of comparison operands is signal too (each input runs once more under KCOV_TRACE_CMP).",
+            (o, v) => o.UseValueProfile = v != 0, max: 1),
+        Int("entropic", "0", "If 1, pick corpus inputs by the entropic power schedule (energy from the rare features their mutants hit).",
+            (o, v) => o.Entropic = v != 0, max: 1),
         Int("verbosity", "1", "0: quiet; 1: status lines; 2: also every corpus save.", (o, v) => o.Verbosity = (int)v, max: 9),
         Int("help", "0", "Print this help and exit.", (o, v) => o.Help = v != 0, max: 1),
         Int("auto_dict", "1", "If 1, use the string literals of the instrumented assemblies as dictionary tokens.",
             (o, v) => o.AutoDictionary = v != 0, max: 1, extension: true),
         Int("kcov_area_words", "1048576", "Size of the kcov area in 64-bit words; an input that runs more blocks overflows it (counted and reported).",
             (o, v) => o.AreaWords = (int)v, min: 1024, max: 1 << 28, extension: true),
+        Int("use_call_hooks", "1", "If 1, the comparison hints include the operands of string, span, string-keyed collection, enum and number comparisons (call-site hooks, docs/trace-cmp-data.md) and they feed the dictionary of compared values.",
+            (o, v) => o.UseCallHooks = v != 0, max: 1, extension: true),
         Int("max_hints", "2048", "At most this many comparison-hint candidates are tried per corpus input.", (o, v) => o.MaxHints = (int)v, extension: true),
     ];
 

@@ -23,6 +23,9 @@ internal sealed class FuzzerOptions
     public int MutateDepth { get; set; } = 5;
     public bool CrossOver { get; set; } = true;
     public bool UseCmp { get; set; } = true;
+    public bool UseCallHooks { get; set; } = true;
+    public bool Entropic { get; set; }
+    public bool UseValueProfile { get; set; }
     public int Verbosity { get; set; } = 1;
     public bool Help { get; set; }
     public bool AutoDictionary { get; set; } = true;

@@ -19,6 +19,15 @@ internal sealed class ExecutorPool : IDisposable
     private static readonly TimeSpan StartupLimit = TimeSpan.FromSeconds(120);
     private static readonly TimeSpan ExitLimit = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The short timeout (seconds) of inputs derived from a parent whose children hung. Being killed
+    /// at it is not yet a finding: the input is tried again under -timeout unless its loop is known.
+    /// </summary>
+    public const double ShortTimeoutSeconds = 1;
+
+    /// <summary>An input running this long is checked against the loops of the hangs already reported.</summary>
+    public const double KnownHangCheckSeconds = 0.25;
+
     private readonly FuzzerOptions _options;
     private readonly string _socketPath;
     private readonly Socket _listener;
@@ -57,6 +66,9 @@ internal sealed class ExecutorPool : IDisposable
     public int Restarts { get; private set; }
 
     public long PeakRssMb { get; private set; }
+
+    /// <summary>Signatures of the hangs found so far: an input caught in one of their loops is cut early.</summary>
+    public HashSet<string> KnownHangs { get; } = [];
 
     /// <summary>Starts an executor in <paramref name="slot"/>, waits for its Hello, and sends it <paramref name="start"/>.</summary>
     public ExecutorProcess Start(int slot, Message start)
@@ -153,16 +165,22 @@ internal sealed class ExecutorPool : IDisposable
         }
         bool inInput = Block.State(executor.Slot) == ControlBlock.StateRunning;
         byte[]? input = inInput ? Block.ReadInput(executor.Slot) : null;
+        ulong[] pcs = inInput ? _lastBlocks.Read(executor.AreaName, Block.TraceMode(executor.Slot)) : [];
         var report = executor.Killed switch
         {
-            KillReason.Timeout => CrashReport.Timeout(_options.TimeoutSeconds),
+            KillReason.Timeout => CrashReport.Timeout(_options.TimeoutSeconds, _lastBlocks.Loop(pcs)),
+            KillReason.ShortTimeout => CrashReport.Timeout(_options.TimeoutSeconds, _lastBlocks.Loop(pcs),
+                $"timeout: the input ran longer than the short timeout ({ShortTimeoutSeconds} s) of inputs derived from a hanging one"),
+            KillReason.KnownHang => CrashReport.Timeout(_options.TimeoutSeconds, _lastBlocks.Loop(pcs),
+                $"timeout: the input was stopped after {KnownHangCheckSeconds} s in the loop of a hang already reported"),
             KillReason.Rss => CrashReport.OutOfMemory(executor.PeakRssMb, _options.RssLimitMb),
             _ => CrashReport.FromDeath(executor.StderrTail, exitCode),
         };
         if (inInput)
-            report = report.WithLastBlocks(_lastBlocks.From(executor.AreaName, Block.TraceMode(executor.Slot)));
+            report = report.WithLastBlocks(_lastBlocks.Describe(pcs));
+        ulong parent = inInput ? Block.Parent(executor.Slot) : 0;
         executor.CleanUpSharedMemory();
-        return new PoolEvent(executor, null, report, input);
+        return new PoolEvent(executor, null, report, input, parent);
     }
 
     private void Watch()
@@ -174,11 +192,23 @@ internal sealed class ExecutorPool : IDisposable
             long rss = e.RssMb();
             PeakRssMb = Math.Max(PeakRssMb, rss);
             if (_options.RssLimitMb > 0 && rss > _options.RssLimitMb)
+            {
                 e.Kill(KillReason.Rss);
-            else if (_options.TimeoutSeconds > 0 && e.SecondsStuck(Block) > _options.TimeoutSeconds)
+                continue;
+            }
+            double stuck = _options.TimeoutSeconds > 0 ? e.SecondsStuck(Block) : 0;
+            if (stuck > _options.TimeoutSeconds)
                 e.Kill(KillReason.Timeout);
+            else if (stuck > Math.Min(ShortTimeoutSeconds, _options.TimeoutSeconds) && Block.ShortTimeout(e.Slot))
+                e.Kill(KillReason.ShortTimeout);
+            else if (stuck > KnownHangCheckSeconds && KnownHangs.Count > 0 && InKnownLoop(e))
+                e.Kill(KillReason.KnownHang);
         }
     }
+
+    /// <summary>Whether the executor's running input is in the loop of a hang already reported (its kcov area says where it is).</summary>
+    private bool InKnownLoop(ExecutorProcess e) =>
+        _lastBlocks.Loop(_lastBlocks.Read(e.AreaName, Block.TraceMode(e.Slot))) is { } loop && KnownHangs.Contains($"Timeout <- {loop}");
 
     private void ReadMessages(ExecutorProcess executor)
     {

@@ -11,6 +11,12 @@ namespace Kcov.Fuzzing.Supervisor;
 /// report (corpus inputs into the first corpus directory, findings as artifacts), restarts an
 /// executor that died, and stops at -runs or -max_total_time. It never runs the target itself,
 /// so nothing the target does can take the corpus or the artifacts down with it.
+/// <para>
+/// The campaign's state lives here and survives executor restarts: the corpus and which inputs had
+/// their hints pass, the length limit, the dictionary of compared values, the inputs that killed an
+/// executor (never run again), the corpus inputs whose children hang, and the statistics. Each
+/// restart and each repeated finding prints one line.
+/// </para>
 /// </summary>
 internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> corpusDirectories)
 {
@@ -21,6 +27,16 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
     private readonly HashSet<string> _known = [];
     private readonly HashSet<string> _poison = [];
     private readonly List<byte[]> _corpus = [];
+    /// <summary>Inputs that killed an executor: sent to every new executor, which never runs them.</summary>
+    private readonly List<byte[]> _killers = [];
+    private readonly HashSet<string> _hintsDone = [];
+    private readonly List<byte[]> _compared = [];
+    private readonly HashSet<string> _comparedSeen = [];
+    private readonly HashSet<ulong> _hangParents = [];
+    /// <summary>Per slot: an input killed at the short timeout, to run first under -timeout.</summary>
+    private readonly Dictionary<int, byte[]> _probes = [];
+    private int _lengthLimit;
+    private long _hangs, _hangsCutEarly, _repeated, _killerReplays;
     private readonly List<string> _finalStats = [];
     /// <summary>Area overflows per slot as its executor last reported them, and those of executors that ended.</summary>
     private readonly Dictionary<int, long> _overflows = [];
@@ -82,11 +98,12 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
                     deathsBetweenInputs = e.DeathInput is null && e.Executor.Killed != KillReason.Stop ? deathsBetweenInputs + 1 : 0;
                     if (deathsBetweenInputs >= MaxDeathsBetweenInputs)
                         throw new FuzzerUsageException($"the executor keeps dying outside of any input ({e.Death.Title}); the harness itself fails, run it on one input file to see why");
-                    OnDeath(e, pool.Block.TotalExecs);
+                    OnDeath(pool, e, pool.Block.TotalExecs);
                     if (!pool.Block.StopRequested && (options.Runs < 0 || pool.Block.TotalExecs < options.Runs))
                     {
                         _restartCount++;
                         pool.Start(e.Executor.Slot, StartMessage(seed, e.Executor.Slot, maxLen));
+                        _status.Info($"executor {e.Executor.Slot} restarted after {Why(e.Executor.Killed, e.Death)} (restart {pool.Restarts})");
                     }
                 }
             }
@@ -107,12 +124,30 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
     private static bool UseLiveView(FuzzerOptions options) =>
         options.Verbosity > 0 && !Console.IsErrorRedirected && Environment.GetEnvironmentVariable("TERM") is not (null or "dumb");
 
-    private Message StartMessage(uint seed, int slot, int maxLen) => new()
+    private Message StartMessage(uint seed, int slot, int maxLen)
     {
-        Kind = MessageKind.Start,
-        // Each executor, and each restart of it, draws from its own deterministic stream.
-        Numbers = [(long)ExecutorMode.Fuzz, unchecked((int)(seed + 7919u * (uint)slot + 104729u * (uint)_restartCount)), maxLen, 0],
-        Inputs = _corpus.Where(c => !_poison.Contains(CorpusDirectory.Sha1(c))).ToList(),
+        var inputs = _corpus.Where(c => !_poison.Contains(CorpusDirectory.Sha1(c))).ToList();
+        _probes.Remove(slot, out var probe);
+        return new Message
+        {
+            Kind = MessageKind.Start,
+            // Each executor, and each restart of it, draws from its own deterministic stream.
+            Numbers = [(long)ExecutorMode.Fuzz, unchecked((int)(seed + 7919u * (uint)slot + 104729u * (uint)_restartCount)), maxLen, 0, _lengthLimit],
+            Inputs = inputs,
+            Flags = [.. inputs.Select(i => (byte)((_hintsDone.Contains(CorpusDirectory.Sha1(i)) ? 1 : 0) | (_hangParents.Contains(Mutation.CmpHints.Hash(i)) ? 2 : 0)))],
+            Tokens = _compared,
+            Hangs = _killers,
+            Input = probe ?? [],
+        };
+    }
+
+    private static string Why(KillReason killed, Crashes.CrashReport? death) => killed switch
+    {
+        KillReason.Timeout => "a timeout",
+        KillReason.ShortTimeout => "the short timeout",
+        KillReason.KnownHang => "a known hang (cut early)",
+        KillReason.Rss => "reaching -rss_limit_mb",
+        _ => death is null ? "its end" : $"a {death.KindName}",
     };
 
     private void Handle(ExecutorPool pool, PoolEvent e)
@@ -120,6 +155,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
         var m = e.Message!;
         if (m.Kind is MessageKind.NewInput or MessageKind.Stats or MessageKind.Inited or MessageKind.Done)
         {
+            _lengthLimit = Math.Max(_lengthLimit, m.Stats.LengthLimit);
             if (m.Stats.Overflows > 0 && TotalOverflows == 0)
                 _status.Info($"the kcov area ({options.AreaWords} words) filled up during an input: blocks after that were not seen; raise -kcov_area_words");
             _overflows[e.Executor.Slot] = m.Stats.Overflows;
@@ -146,7 +182,16 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
                 }
                 break;
             case MessageKind.Crash:
-                _artifacts.Save((Crashes.ArtifactKind)m.Numbers[0], m.Detail, m.Input, m.Text, m.Numbers[1]);
+                if (_artifacts.Save((Crashes.ArtifactKind)m.Numbers[0], m.Detail, m.Input, m.Text, m.Numbers[1]) is null)
+                    Repeated(Crashes.CrashReport.Prefix((Crashes.ArtifactKind)m.Numbers[0]), m.Detail, "");
+                break;
+            case MessageKind.HintsBegin:
+                _hintsDone.Add(m.Text);
+                break;
+            case MessageKind.Compared:
+                foreach (var value in m.Tokens)
+                    if (_comparedSeen.Add(Convert.ToHexString(value)))
+                        _compared.Add(value);
                 break;
             case MessageKind.Inited:
                 _latest = m.Stats;
@@ -164,7 +209,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
         }
     }
 
-    private void OnDeath(PoolEvent e, long execs)
+    private void OnDeath(ExecutorPool pool, PoolEvent e, long execs)
     {
         var report = e.Death!;
         if (e.DeathInput is null)
@@ -173,8 +218,37 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
                 _status.Info($"executor {e.Executor.Process.Id} died between inputs: {report.Title}");
             return;
         }
-        _poison.Add(CorpusDirectory.Sha1(e.DeathInput));
-        _artifacts.Save(report.Kind, report.Signature, e.DeathInput, report.Render(e.DeathInput), execs);
+        var killed = e.Executor.Killed;
+        if (killed == KillReason.ShortTimeout && !pool.KnownHangs.Contains(report.Signature))
+        {
+            // Not a loop we know: the input may only be slow. The next executor runs it first under -timeout.
+            _probes[e.Executor.Slot] = e.DeathInput;
+            _status.Info($"an input derived from a hanging one ran past the short timeout ({ExecutorPool.ShortTimeoutSeconds} s) in {report.Signature}; trying it under -timeout={options.TimeoutSeconds}");
+            return;
+        }
+        // Never expected: each executor is told the inputs that killed an earlier one, and skips them.
+        if (!_poison.Add(CorpusDirectory.Sha1(e.DeathInput)))
+            _killerReplays++;
+        _killers.Add(e.DeathInput);
+        if (report.Kind == Crashes.ArtifactKind.Timeout && killed is KillReason.Timeout or KillReason.ShortTimeout or KillReason.KnownHang)
+        {
+            _hangs++;
+            if (killed == KillReason.KnownHang)
+                _hangsCutEarly++;
+            pool.KnownHangs.Add(report.Signature);
+            // Its siblings are likely to hang too: the parent's children get the short timeout from now on.
+            if (e.DeathParent != 0 && _hangParents.Add(e.DeathParent))
+                pool.Broadcast(new Message { Kind = MessageKind.HangParent, Numbers = [(long)e.DeathParent] }, except: e.Executor);
+        }
+        if (_artifacts.Save(report.Kind, report.DedupKey, e.DeathInput, report.Render(e.DeathInput), execs) is null)
+            Repeated(report.KindName, report.Signature, killed == KillReason.KnownHang ? " (cut early)" : "");
+    }
+
+    /// <summary>A finding whose signature was saved already: one line, and a count in the final stats.</summary>
+    private void Repeated(string kind, string signature, string note)
+    {
+        _repeated++;
+        _status.Info($"repeated {kind}: {signature}{note} ({_repeated} repeated findings so far)");
     }
 
     private void Tick(ExecutorPool pool)
@@ -196,5 +270,14 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
         Stat("timeouts", _artifacts.Timeouts);
         Stat("ooms", _artifacts.Ooms);
         Stat("kcov_area_overflows", TotalOverflows);
+        Stat("blocks", _latest.Cov);
+        Stat("edges", _latest.Edges);
+        Stat("features", _latest.Features);
+        Stat("corpus_size", _latest.CorpusCount);
+        Stat("hangs", _hangs);
+        Stat("hangs_cut_early", _hangsCutEarly);
+        Stat("repeated_findings", _repeated);
+        Stat("killer_replays", _killerReplays);
+        Stat("compared_values", _compared.Count);
     }
 }

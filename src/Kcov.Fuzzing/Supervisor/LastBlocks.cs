@@ -3,38 +3,99 @@ using Kcov.Coverage;
 namespace Kcov.Fuzzing.Supervisor;
 
 /// <summary>
-/// Reads what a dead executor's input ran from its kcov area (a file under /dev/shm, which outlives
+/// Reads what an executor's input ran from its kcov area (a file under /dev/shm, which outlives
 /// the process: coverage lives where a crash cannot lose it) and symbolizes the last PCs with the PC
 /// maps next to the harness. For a hang or a stack overflow, the runtime gives no source lines; the
-/// trace does.
+/// trace does. A hang's signature is the loop it is stuck in: the methods of its last blocks.
 /// </summary>
 internal sealed class LastBlocks(string mapDirectory)
 {
-    private const int Examined = 256, Shown = 12;
+    private const int Shown = 12;
+
+    /// <summary>PCs read from the end of the area: enough for a loop whose body runs a few thousand blocks.</summary>
+    private const int Examined = 4096;
+
+    /// <summary>The last blocks shown come from this many of the last PCs.</summary>
+    private const int Described = 256;
+
+    /// <summary>The turns of a loop its signature is taken from (enough for the branches inside it to show).</summary>
+    private const int LoopTurns = 8;
+
+    /// <summary>At most this many methods name a loop.</summary>
+    private const int LoopMethods = 3;
 
     private readonly Lazy<Symbolizer?> _symbolizer = new(() => Load(mapDirectory));
 
-    /// <summary>The last PCs of a trace-pc area, symbolized; empty if the area is gone or not a PC trace.</summary>
-    public IReadOnlyList<string> From(string areaName, KcovMode mode)
+    /// <summary>The last PCs of a trace-pc area, oldest first; empty if the area is gone or not a PC trace.</summary>
+    public ulong[] Read(string areaName, KcovMode mode)
     {
         if (mode != KcovMode.TracePc || areaName.Length == 0 || !File.Exists(areaName))
             return [];
-        ulong[] pcs;
         try
         {
             using var area = KcovArea.OpenShared(areaName);
             var words = area.Words;
             int count = (int)Math.Min(words[0], (ulong)words.Length - 1);
-            pcs = words.Slice(1 + Math.Max(0, count - Examined), Math.Min(count, Examined)).ToArray();
+            return words.Slice(1 + Math.Max(0, count - Examined), Math.Min(count, Examined)).ToArray();
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
         {
             return [];
         }
+    }
+
+    /// <summary>The last of <paramref name="pcs"/>, symbolized ("   0x... Function file:line"), a loop as one line with its count.</summary>
+    public IReadOnlyList<string> Describe(ulong[] pcs)
+    {
         var symbolizer = _symbolizer.Value;
-        // A loop shows as one line with its count, as repeated frames do.
-        var lines = Crashes.CrashReport.Collapse(pcs.Reverse().Select(pc => Describe(pc, symbolizer)));
+        var lines = Crashes.CrashReport.Collapse(pcs.Reverse().Take(Described).Select(pc => Describe(pc, symbolizer)));
         return lines.Take(Shown).Reverse().ToList();
+    }
+
+    /// <summary>
+    /// The loop the trace ends in, as a signature: the blocks of its last few turns (after the 8th-last
+    /// occurrence of the last block), as the methods they belong to, each with the first line of its
+    /// blocks there, in name order ("M1 (File.cs:12) &lt;- M2 (File.cs:40)"). Whichever turn the input
+    /// was stopped in, and whichever input got there, the same loop gives the same text; two loops give
+    /// two. A trace whose last block does not repeat (the input blocks, or spins in code that is not
+    /// instrumented) is named by that last block. Null when there is no trace.
+    /// </summary>
+    public string? Loop(ulong[] pcs)
+    {
+        if (pcs.Length == 0)
+            return null;
+        ulong last = pcs[^1];
+        int start = pcs.Length - 1, turns = 0;
+        for (int i = pcs.Length - 2; i >= 0 && turns < LoopTurns; i--)
+            if (pcs[i] == last)
+            {
+                start = i + 1;
+                turns++;
+            }
+        if (turns == 0)
+            start = pcs.Length - 1;
+        var symbolizer = _symbolizer.Value;
+        var methods = new SortedDictionary<string, (string? File, int Line, ulong Pc)>(StringComparer.Ordinal);
+        foreach (ulong pc in pcs[start..].Distinct())
+        {
+            string function;
+            string? file = null;
+            int line = int.MaxValue;
+            if (symbolizer?.Symbolize(pc) is { Function: not "??" } s)
+            {
+                function = s.Function;
+                file = s.File is null ? null : Path.GetFileName(s.File);
+                line = s.File is null ? int.MaxValue : s.Line;
+            }
+            else
+            {
+                function = $"0x{pc >> 32:x8}"; // the module, when there is no map
+            }
+            if (!methods.TryGetValue(function, out var best) || line < best.Line || (line == best.Line && pc < best.Pc))
+                methods[function] = (file, line, pc);
+        }
+        return string.Join(" <- ", methods.Take(LoopMethods).Select(m =>
+            m.Value.File is null ? m.Key : $"{m.Key} ({m.Value.File}:{m.Value.Line})"));
     }
 
     private static string Describe(ulong pc, Symbolizer? symbolizer)

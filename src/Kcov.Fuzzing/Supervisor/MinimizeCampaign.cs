@@ -50,11 +50,11 @@ internal sealed class MinimizeCampaign(FuzzerOptions options, string inputPath)
                         throw new FuzzerUsageException($"the executor died outside of any input ({e.Death.Title}); the harness itself fails, run it on '{inputPath}' to see why");
                     if (signature.Length == 0)
                     {
-                        signature = e.Death.Signature;
+                        signature = e.Death.DedupKey;
                         reportText = e.Death.Render(best);
                         status.Info($"CRASH_MIN: signature: {signature}");
                     }
-                    else if (e.Death.Signature == signature && e.DeathInput.Length < best.Length)
+                    else if (e.Death.DedupKey == signature && e.DeathInput.Length < best.Length)
                     {
                         best = e.DeathInput;
                         reportText = e.Death.Render(best);

@@ -19,8 +19,8 @@ internal static class Reproducer
             Console.SetOut(TextWriter.Null);
         int repeats = (int)Math.Clamp(options.Runs, 1, int.MaxValue);
         Console.Error.WriteLine($"INFO: running {files.Count} inputs {repeats} time(s) each.");
-        // Through a runner, as in the campaign: a target whose code runs in a service needs the
-        // service's device to learn of the faults an input causes there.
+        // Through a runner, as in the campaign: traced (trace-pc), so that a crash names the same
+        // throwing block, and a target whose code runs in a service learns of the faults there.
         using var runner = new TargetRunner(target, options.AreaWords);
         foreach (var file in files)
         {
@@ -31,7 +31,7 @@ internal static class Reproducer
             {
                 if (runner.Run(input) is { } e)
                 {
-                    var report = CrashReport.FromException(e);
+                    var report = CrashReport.FromException(e, runner.ThrowSite);
                     Console.Error.Write(report.Render(input));
                     return report.Kind == ArtifactKind.Oom ? FuzzerOptions.OomExitCode : options.ErrorExitCode;
                 }

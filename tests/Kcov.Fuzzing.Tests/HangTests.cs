@@ -1,0 +1,75 @@
+using System.Text.RegularExpressions;
+
+namespace Kcov.Fuzzing.Tests;
+
+/// <summary>
+/// Hangs do not stall a campaign. The hangs here are deterministic (inputs that loop forever), so the
+/// -timeout can be generous: no honest input has to beat a short clock. Budgets are executions.
+/// </summary>
+public class HangTests
+{
+    private static long Stat(string stderr, string name)
+    {
+        var m = Regex.Match(stderr, $@"stat::{name}: (\d+)");
+        Assert.True(m.Success, $"no stat::{name} in:\n{stderr}");
+        return long.Parse(m.Groups[1].Value);
+    }
+
+    [Fact]
+    public void TwoLoopsGiveTwoTimeoutArtifactsAndAThirdInputInAKnownLoopIsCutEarly()
+    {
+        using var dir = new ScratchDirectory();
+        dir.Write("seeds/1-escape", "%1");
+        dir.Write("seeds/2-entity", "&a");
+        dir.Write("seeds/3-escape-again", "%2");
+        var (exit, _, stderr) = InstrumentedSamples.Run(dir.Path, "twoloops", "-runs=3", "-seed=1", "-timeout=5",
+            "-artifact_prefix=art/", "-print_final_stats=1", "corpus", "seeds");
+        Assert.True(exit == 70, stderr); // -timeout_exitcode
+        var timeouts = Directory.GetFiles(dir["art"], "timeout-*").Select(File.ReadAllText).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(["%1", "&a"], timeouts);
+        Assert.Contains("SUMMARY: Kcov.Fuzzing: timeout Timeout <- Kcov.Samples.Targets.TwoLoopsTarget.Escape (TwoLoopsTarget.cs:", stderr);
+        Assert.Contains("SUMMARY: Kcov.Fuzzing: timeout Timeout <- Kcov.Samples.Targets.TwoLoopsTarget.Entity (TwoLoopsTarget.cs:", stderr);
+        Assert.Equal(3, Stat(stderr, "hangs"));
+        Assert.Equal(1, Stat(stderr, "hangs_cut_early"));
+        Assert.Equal(1, Stat(stderr, "repeated_findings"));
+        Assert.Contains("INFO: repeated timeout: Timeout <- Kcov.Samples.Targets.TwoLoopsTarget.Escape", stderr);
+        Assert.Equal(2, Regex.Matches(stderr, "INFO: executor 0 restarted after").Count);
+        SupervisorTests.AssertNoSharedMemoryOfDeadProcesses();
+    }
+
+    [Fact]
+    public void HintsThatRebuildAHangingInputNeverRunItAgainAndTheCampaignGoesOn()
+    {
+        // The escape sample's comparison hints rebuild '%' + digit from almost any input: the first
+        // such input hangs for -timeout, the executor is restarted with the campaign's state, and no
+        // input that killed an executor ever runs again.
+        using var dir = new ScratchDirectory();
+        var (exit, _, stderr) = InstrumentedSamples.Run(dir.Path, "escape", "-runs=150", "-seed=1", "-timeout=10",
+            "-artifact_prefix=art/", "-print_final_stats=1", "corpus");
+        Assert.True(exit == 70, stderr);
+        Assert.Single(Directory.GetFiles(dir["art"], "timeout-*"));
+        long hangs = Stat(stderr, "hangs");
+        Assert.True(hangs >= 1, stderr);
+        Assert.Equal(0, Stat(stderr, "killer_replays"));
+        Assert.Equal(hangs - 1, Stat(stderr, "repeated_findings"));
+        Assert.Equal(150, Stat(stderr, "number_of_executed_units"));
+        Assert.Matches(@"#150\tDONE ", stderr);
+    }
+
+    [Fact]
+    public void ALongHintSearchIsNotTimedAsTheInputsRun()
+    {
+        // 40,000 distinct comparisons per run, a 16 KB input: its hints pass looks up 40,000 values in
+        // the input. That bookkeeping runs with the slot idle; the input itself runs in about a millisecond.
+        using var dir = new ScratchDirectory();
+        var seed = new byte[16 << 10];
+        new Random(5).NextBytes(seed);
+        Directory.CreateDirectory(dir["seeds"]);
+        File.WriteAllBytes(Path.Combine(dir["seeds"], "big"), seed);
+        var (exit, _, stderr) = InstrumentedSamples.Run(dir.Path, "manycmp", "-runs=30", "-seed=1", "-timeout=5",
+            "-artifact_prefix=art/", "-print_final_stats=1", "corpus", "seeds");
+        Assert.True(exit == 0, stderr);
+        Assert.Empty(Directory.Exists(dir["art"]) ? Directory.GetFiles(dir["art"]) : []);
+        Assert.Equal(0, Stat(stderr, "hangs"));
+    }
+}
