@@ -20,4 +20,6 @@ internal sealed class StopAtFirstCrash : IFuzzReporter
     public void Stats(FuzzStats stats) { }
     public void Pulse(FuzzStats stats) { }
     public void Inited(FuzzStats stats) { }
+    public void HintsBegin(byte[] input) { }
+    public void Compared(List<byte[]> values) { }
 }

@@ -21,6 +21,7 @@ internal sealed partial class OrderServiceProcess : IDisposable
 
     private readonly StringBuilder _output = new();
     private readonly object _lock = new(); // guards _output
+    private int _disposed;
 
     private OrderServiceProcess(Process process, string socket)
     {
@@ -89,9 +90,11 @@ internal sealed partial class OrderServiceProcess : IDisposable
         return service;
     }
 
-    /// <summary>SIGTERM and wait: the host stops, the endpoint closes every descriptor.</summary>
+    /// <summary>SIGTERM and wait: the host stops, the endpoint closes every descriptor. Once.</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
         if (!Process.HasExited)
         {
             _ = kill(Process.Id, 15);
