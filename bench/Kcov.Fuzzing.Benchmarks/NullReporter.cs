@@ -7,7 +7,7 @@ namespace Kcov.Fuzzing.Benchmarks;
 /// <summary>Discards reports: the in-process measurement counts executions only.</summary>
 internal sealed class NullReporter : IFuzzReporter
 {
-    public void NewInput(byte[] input, string reason, string mutations, FuzzStats stats) { }
+    public void NewInput(byte[] input, string reason, string mutations, FuzzStats stats, IReadOnlyList<byte[]> dropped) { }
     public void Crash(CrashReport report, byte[] input, long execs) { }
     public void Stats(FuzzStats stats) { }
     public void Pulse(FuzzStats stats) { }

@@ -3,6 +3,9 @@ using Kcov;
 /// <summary>The device <c>kcov run</c> enabled on the main thread; kept alive until the process ends.</summary>
 internal static class TraceSession
 {
+    /// <summary>How long the program waits for <c>kcov run</c> to map the area before it runs anyway.</summary>
+    private static readonly TimeSpan MapWait = TimeSpan.FromSeconds(30);
+
     private static KcovDevice? s_device;
     private static KcovArea? s_area;
 
@@ -16,5 +19,10 @@ internal static class TraceSession
         string temp = areaFile + ".tmp";
         File.WriteAllText(temp, area.SharedName);
         File.Move(temp, areaFile, overwrite: true);
+        // The area is freed with this process, however it ends: kcov run maps it first, then
+        // removes the file to say so. Only then may Main run (and crash).
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (File.Exists(areaFile) && clock.Elapsed < MapWait)
+            Thread.Sleep(1);
     }
 }

@@ -1,10 +1,11 @@
 namespace Kcov.Coverage;
 
 /// <summary>
-/// Block coverage of every module a <see cref="Symbolizer"/> knows, from a list of PCs
-/// (a trace-pc area: each PC appears once per execution of its block). The unit of coverage
-/// is the basic block; comparison and switch sites are not counted (a trace-cmp area's PCs
-/// say which comparisons ran, and the blocks around them are what a report shows).
+/// Coverage of every module a <see cref="Symbolizer"/> knows, from a list of PCs (a trace-pc area:
+/// each PC appears once per execution of its block). The unit is the basic block; a line is covered
+/// when a block whose IL range it is part of ran (the PC map's line spans, from the PDB's sequence
+/// points); branch outcomes are the map's branch edges, counted by <see cref="EdgeCounts"/>.
+/// Comparison and switch sites are not counted themselves.
 /// </summary>
 public sealed class CoverageData
 {
@@ -52,13 +53,33 @@ public sealed class CoverageData
                     continue;
                 if (!byMethod.TryGetValue(site.Method, out var method))
                 {
-                    method = new MethodCoverage(map, map.Methods[site.Method], map.DocumentOf(site)) { EntryHits = siteHits[i] };
+                    // The method's file: that of its first block's lines (or of its first located site).
+                    var spans = map.SpansOf(i);
+                    string? file = spans.Length > 0 ? map.Documents[spans[0].Document] : map.DocumentOf(site);
+                    method = new MethodCoverage(map, map.Methods[site.Method], file) { EntryHits = siteHits[i] };
                     byMethod.Add(site.Method, method);
                 }
                 long n = siteHits[i];
                 method.Blocks += new CoverageCount(n > 0 ? 1 : 0, 1);
-                if (site.Line > 0 && map.DocumentOf(site) == method.File)
-                    method.Lines[site.Line] = Math.Max(n, method.Lines.GetValueOrDefault(site.Line));
+                foreach (var span in map.SpansOf(i))
+                {
+                    if (map.Documents[span.Document] != method.File)
+                        continue;
+                    for (int line = span.StartLine; line <= span.EndLine; line++)
+                        method.Lines[line] = Math.Max(n, method.Lines.GetValueOrDefault(line));
+                }
+            }
+            var edges = map.Edges;
+            if (edges.Length > 0)
+            {
+                long[] taken = EdgeCounts.Solve(map, siteHits);
+                for (int e = 0; e < edges.Length; e++)
+                {
+                    var edge = edges[e];
+                    if (!edge.IsBranch || edge.Line <= 0 || !byMethod.TryGetValue(sites[edge.From].Method, out var method))
+                        continue;
+                    method.Branches.Add(new BranchCoverage(edge.Line, edge.From, edge.Outcome, siteHits[edge.From] > 0 ? taken[e] : null));
+                }
             }
             methods.AddRange(byMethod.Values
                 .OrderBy(m => m.Method.TypeName, StringComparer.Ordinal)

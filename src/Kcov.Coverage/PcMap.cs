@@ -12,10 +12,14 @@ public sealed class PcMap
     public const string Extension = ".kcovmap";
 
     private readonly PcMapSite[] _sites;
+    private readonly PcMapSpan[] _spans;
+    private readonly PcMapEdge[] _edges;
+    /// <summary>Site i's spans are _spans[_spanStart[i].._spanStart[i + 1]].</summary>
+    private readonly int[] _spanStart;
 
     public PcMap(uint moduleId, string assemblyName, string moduleName, Guid inputMvid, Guid outputMvid,
         bool tracePc, bool traceCmp, IReadOnlyList<string> documents, IReadOnlyList<PcMapMethod> methods,
-        IReadOnlyList<PcMapSite> sites)
+        IReadOnlyList<PcMapSite> sites, IReadOnlyList<PcMapSpan>? spans = null, IReadOnlyList<PcMapEdge>? edges = null)
     {
         if (moduleId == 0)
             throw new ArgumentOutOfRangeException(nameof(moduleId), "module id 0 is reserved");
@@ -34,7 +38,37 @@ public sealed class PcMap
             if ((uint)site.Method >= (uint)methods.Count || site.Document < -1 || site.Document >= documents.Count)
                 throw new ArgumentException($"site {site} refers to a method or document that is not in the map");
         }
+        _spans = [.. spans ?? []];
+        _spanStart = new int[_sites.Length + 1];
+        for (int i = 0; i < _spans.Length; i++)
+        {
+            var span = _spans[i];
+            if ((uint)span.Site >= (uint)_sites.Length || _sites[span.Site].Kind != SiteKind.Block || (uint)span.Document >= (uint)documents.Count
+                || span.StartLine < 1 || span.EndLine < span.StartLine || (i > 0 && span.Site < _spans[i - 1].Site))
+                throw new ArgumentException($"span {span} is not a line range of a block site in the map, in site order");
+            _spanStart[span.Site + 1]++;
+        }
+        for (int i = 0; i < _sites.Length; i++)
+            _spanStart[i + 1] += _spanStart[i];
+        _edges = [.. edges ?? []];
+        foreach (var edge in _edges)
+        {
+            if ((edge.From != PcMapEdge.External && !IsBlock(edge.From)) || !IsBlock(edge.To)
+                || (edge.From != PcMapEdge.External && _sites[edge.From].Method != _sites[edge.To].Method))
+                throw new ArgumentException($"edge {edge} does not join two block sites of one method");
+        }
     }
+
+    private bool IsBlock(int site) => (uint)site < (uint)_sites.Length && _sites[site].Kind == SiteKind.Block;
+
+    /// <summary>The line spans of every block site, in site order (none in a map without sequence points).</summary>
+    public ReadOnlySpan<PcMapSpan> Spans => _spans;
+
+    /// <summary>The lines block site <paramref name="site"/> covers.</summary>
+    public ReadOnlySpan<PcMapSpan> SpansOf(int site) => _spans.AsSpan(_spanStart[site], _spanStart[site + 1] - _spanStart[site]);
+
+    /// <summary>The control-flow edges between block sites, method by method.</summary>
+    public ReadOnlySpan<PcMapEdge> Edges => _edges;
 
     /// <summary>The high half of every PC of this module.</summary>
     public uint ModuleId { get; }

@@ -17,17 +17,23 @@ namespace Kcov.Coverage;
 /// methods  (count x)   u32 token, u32 type name, u32 name, u32 signature, u32 owner type name, u32 owner name (string indices)
 /// sites    (count x)   u32 method index, u32 IL offset, u32 document index + 1 (0 = none), u32 line, u16 column,
 ///                      u8 kind, u8 reserved (0)     = 20 bytes, site i is the i-th record
+/// spans    u32 count, then (count x) u32 block site, u32 document index, u32 start line, u32 end line  (in site order)
+/// edges    u32 count, then (count x) u32 from site (0xffffffff: entered from outside), u32 to site, u32 branch line,
+///                      u16 flags (1 = branch outcome), u16 outcome
 /// </code>
 /// Fixed-size site records make a million-site map one sequential read; strings are shared, so a
 /// type or document name is stored once however many sites name it.
 /// </summary>
 internal static class PcMapFormat
 {
-    public const uint Version = 1;
+    public const uint Version = 2;
     private static ReadOnlySpan<byte> Magic => "KCOVMAP\0"u8;
     private const int HeaderSize = 8 + 4 * 10 + 16 + 16;
     private const int MethodSize = 6 * 4;
     private const int SiteSize = 20;
+    private const int SpanSize = 16;
+    private const int EdgeSize = 16;
+    private const ushort EdgeIsBranch = 1;
     private const uint FlagTracePc = 1, FlagTraceCmp = 2;
 
     public static void Write(PcMap map, Stream stream)
@@ -92,6 +98,26 @@ internal static class PcMapFormat
             record[19] = 0;
             output.Write(record);
         }
+
+        WriteU32(output, (uint)map.Spans.Length);
+        foreach (var span in map.Spans)
+        {
+            WriteU32(output, (uint)span.Site);
+            WriteU32(output, (uint)span.Document);
+            WriteU32(output, (uint)span.StartLine);
+            WriteU32(output, (uint)span.EndLine);
+        }
+        WriteU32(output, (uint)map.Edges.Length);
+        Span<byte> edge = stackalloc byte[EdgeSize];
+        foreach (var e in map.Edges)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(edge, unchecked((uint)e.From));
+            BinaryPrimitives.WriteUInt32LittleEndian(edge[4..], (uint)e.To);
+            BinaryPrimitives.WriteUInt32LittleEndian(edge[8..], (uint)e.Line);
+            BinaryPrimitives.WriteUInt16LittleEndian(edge[12..], e.IsBranch ? EdgeIsBranch : (ushort)0);
+            BinaryPrimitives.WriteUInt16LittleEndian(edge[14..], (ushort)e.Outcome);
+            output.Write(edge);
+        }
     }
 
     private static void WriteU32(BinaryWriter writer, uint value)
@@ -141,9 +167,8 @@ internal static class PcMapFormat
                 Str(U32(data, at + 12)), Str(U32(data, at + 16)), Str(U32(data, at + 20)));
         }
 
-        long expected = pos + (long)siteCount * SiteSize;
-        if (expected != data.Length)
-            throw Bad(name, $"it is {data.Length} bytes long but its header announces {siteCount} sites ending at byte {expected} (truncated or corrupt)");
+        if (pos + (long)siteCount * SiteSize + 8 > data.Length)
+            throw Bad(name, $"it is {data.Length} bytes long, too short for the {siteCount} sites its header announces (truncated or corrupt)");
         var sites = new PcMapSite[siteCount];
         for (int i = 0; i < siteCount; i++, pos += SiteSize)
         {
@@ -157,8 +182,34 @@ internal static class PcMapFormat
                 (int)document - 1, (int)BinaryPrimitives.ReadUInt32LittleEndian(r[12..]), BinaryPrimitives.ReadUInt16LittleEndian(r[16..]));
         }
 
-        return new PcMap(moduleId, Str(assemblyName), Str(moduleName), inputMvid, outputMvid,
-            (flags & FlagTracePc) != 0, (flags & FlagTraceCmp) != 0, documents, methods, sites);
+        int spanCount = Count(data, Take(data, ref pos, 4, name), name);
+        var spans = new PcMapSpan[spanCount];
+        for (int i = 0; i < spanCount; i++)
+        {
+            int at = Take(data, ref pos, SpanSize, name);
+            spans[i] = new PcMapSpan((int)U32(data, at), (int)U32(data, at + 4), (int)U32(data, at + 8), (int)U32(data, at + 12));
+        }
+        int edgeCount = Count(data, Take(data, ref pos, 4, name), name);
+        long expected = pos + (long)edgeCount * EdgeSize;
+        if (expected != data.Length)
+            throw Bad(name, $"it is {data.Length} bytes long but its tables announce {edgeCount} edges ending at byte {expected} (truncated or corrupt)");
+        var edges = new PcMapEdge[edgeCount];
+        for (int i = 0; i < edgeCount; i++, pos += EdgeSize)
+        {
+            var r = data.Slice(pos, EdgeSize);
+            edges[i] = new PcMapEdge(unchecked((int)BinaryPrimitives.ReadUInt32LittleEndian(r)), (int)BinaryPrimitives.ReadUInt32LittleEndian(r[4..]),
+                (int)BinaryPrimitives.ReadUInt32LittleEndian(r[8..]), (BinaryPrimitives.ReadUInt16LittleEndian(r[12..]) & EdgeIsBranch) != 0,
+                BinaryPrimitives.ReadUInt16LittleEndian(r[14..]));
+        }
+        try
+        {
+            return new PcMap(moduleId, Str(assemblyName), Str(moduleName), inputMvid, outputMvid,
+                (flags & FlagTracePc) != 0, (flags & FlagTraceCmp) != 0, documents, methods, sites, spans, edges);
+        }
+        catch (ArgumentException e)
+        {
+            throw Bad(name, e.Message);
+        }
     }
 
     private static uint U32(ReadOnlySpan<byte> data, int at) => BinaryPrimitives.ReadUInt32LittleEndian(data[at..]);

@@ -51,6 +51,8 @@ internal sealed class MethodRewriter
         body.SimplifyMacros();
 
         var leaders = _modes.HasFlag(TraceModes.Pc) ? BasicBlocks.Leaders(body) : [];
+        // Taken now: the loop below turns the original instruction objects into probes.
+        var flow = ControlFlow.Of(body, leaders);
         var stack = _modes.HasFlag(TraceModes.Cmp) ? EvaluationStack.Simulate(body) : null;
         LastMethodUntyped = _modes.HasFlag(TraceModes.Cmp) && stack is null;
         var spills = new SpillLocals(body, _module);
@@ -94,6 +96,7 @@ internal sealed class MethodRewriter
         foreach (var instruction in output)
             body.Instructions.Add(instruction);
         body.OptimizeMacros();
+        _sites.EndMethod(flow);
         return _sites.Count - sitesBefore;
     }
 

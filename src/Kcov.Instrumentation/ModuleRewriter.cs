@@ -53,7 +53,7 @@ internal static class ModuleRewriter
         {
             foreach (var method in type.Methods)
             {
-                if (!method.HasBody || method.Body.Instructions.Count == 0)
+                if (!method.HasBody || ReadBody(method, path).Instructions.Count == 0)
                     continue;
                 if (filter.IsExcluded(method))
                 {
@@ -146,6 +146,22 @@ internal static class ModuleRewriter
         else
             symbols = Symbols.Beside;
         return module;
+    }
+
+    /// <summary>
+    /// The method's IL, which Cecil decodes only now (its operands' tokens and signatures): whatever
+    /// it throws doing that comes from the input's bytes, so it is a corrupt input, not our bug.
+    /// </summary>
+    private static Mono.Cecil.Cil.MethodBody ReadBody(MethodDefinition method, string path)
+    {
+        try
+        {
+            return method.Body;
+        }
+        catch (Exception e)
+        {
+            throw new InstrumentationException($"'{path}' is not a valid .NET assembly: the IL of {CodeOwner.TypeName(method.DeclaringType)}.{method.Name} cannot be read ({e.GetType().Name}: {e.Message}); is it truncated or corrupt?", e);
+        }
     }
 
     private static InstrumentationException Corrupt(string path, Exception e) =>

@@ -51,10 +51,29 @@ internal sealed class SourceLocator
             .Select(a => a.ConstructorArguments[0].Value as TypeReference)
             .FirstOrDefault(t => t is not null)?.Resolve();
 
-    public (Document? Document, int Line, int Column) Locate(int offset)
+    public (Document? Document, int Line, int Column) Locate(int offset) =>
+        PointAt(offset) is { } p ? Of(p) : (null, 0, 0);
+
+    /// <summary>
+    /// The statements the IL range [<paramref name="start"/>, <paramref name="end"/>) is part of: the one in force at
+    /// its start, unless that is hidden (compiler plumbing belongs to no line), and every visible one starting inside it.
+    /// </summary>
+    public IEnumerable<SequencePoint> PointsIn(int start, int end)
     {
-        if (_points.Length == 0)
-            return (null, 0, 0);
+        int at = LastAtOrBefore(start);
+        int inForce = at >= 0 ? _points[at].Offset : -1;
+        foreach (var (offset, point) in _points)
+        {
+            if (offset >= end)
+                yield break;
+            if (!point.IsHidden && (offset == inForce || offset > start))
+                yield return point;
+        }
+    }
+
+    /// <summary>The index of the last sequence point at or before <paramref name="offset"/>, or -1.</summary>
+    private int LastAtOrBefore(int offset)
+    {
         int lo = 0, hi = _points.Length - 1, at = -1;
         while (lo <= hi)
         {
@@ -62,13 +81,21 @@ internal sealed class SourceLocator
             if (_points[mid].Offset <= offset) { at = mid; lo = mid + 1; }
             else hi = mid - 1;
         }
+        return at;
+    }
+
+    private SequencePoint? PointAt(int offset)
+    {
+        if (_points.Length == 0)
+            return null;
+        int at = LastAtOrBefore(offset);
         for (int i = Math.Max(at, 0); i < _points.Length; i++)
             if (!_points[i].Point.IsHidden)
-                return Of(_points[i].Point);
+                return _points[i].Point;
         for (int i = at - 1; i >= 0; i--)
             if (!_points[i].Point.IsHidden)
-                return Of(_points[i].Point);
-        return (null, 0, 0);
+                return _points[i].Point;
+        return null;
     }
 
     private static (Document?, int, int) Of(SequencePoint p) => (p.Document, p.StartLine, p.StartColumn);

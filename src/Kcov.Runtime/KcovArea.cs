@@ -4,19 +4,24 @@ namespace Kcov;
 
 /// <summary>
 /// A view of a coverage area: 64-bit words, word 0 is the count of the entries
-/// that follow (PCs, or 4-word comparison records). The words live in a file
-/// mapped into memory (under /dev/shm on Linux, owner-only like debugfs's 0600),
-/// so another process opens the same words by <see cref="SharedName"/> and reads
-/// coverage without calling into the process that writes it.
+/// that follow (PCs, or 4-word comparison records). The words are shared memory
+/// (see <see cref="SharedMemoryFile"/>: a memfd on Linux, owner-only like debugfs's
+/// 0600), so another process of the same user opens the same words by
+/// <see cref="SharedName"/> and reads coverage without calling into the process
+/// that writes it.
 /// </summary>
 /// <remarks>
 /// Every view is its own mapping: disposing one never unmaps memory another
-/// view, or a thread still tracing into the device's own mapping, writes to.
-/// .NET on Linux has no named shared memory, hence a file.
+/// view, or a thread still tracing into the device's own mapping, writes to. The
+/// memory lives while any view of it, in any process, does, and is freed by the
+/// kernel after that however the processes ended: nothing is left in /dev/shm. The
+/// name works while the device's own mapping lives (until the device is freed): a
+/// process that must read the area after the writer ended maps it before that.
 /// </remarks>
 public sealed unsafe class KcovArea : IDisposable
 {
-    private static long s_created;
+    /// <summary>What the shared memory of an area is called (the memfd name, or the fallback file's prefix).</summary>
+    internal const string Kind = "kcov-area";
 
     private readonly MemoryMappedFile _file;
     private readonly MemoryMappedViewAccessor _view;
@@ -24,9 +29,13 @@ public sealed unsafe class KcovArea : IDisposable
     private readonly int _wordCount;
     private int _disposed;
 
-    private KcovArea(string sharedName, FileStream stream, long bytes)
+    /// <summary>The shared memory this view created (the device's own mapping), or null for a view opened by name.</summary>
+    private readonly SharedMemoryFile? _created;
+
+    private KcovArea(string sharedName, FileStream stream, long bytes, SharedMemoryFile? created)
     {
         SharedName = sharedName;
+        _created = created;
         _file = MemoryMappedFile.CreateFromFile(stream, mapName: null, bytes,
             MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: false);
         _view = _file.CreateViewAccessor(0, bytes, MemoryMappedFileAccess.ReadWrite);
@@ -57,6 +66,7 @@ public sealed unsafe class KcovArea : IDisposable
 
     /// <summary>Maps an existing area by the name another process got from <see cref="SharedName"/>.</summary>
     /// <exception cref="FileNotFoundException">No area of that name exists (its device was freed, or the name is wrong).</exception>
+    /// <exception cref="InvalidDataException">The name names something that is not a kcov area.</exception>
     public static KcovArea OpenShared(string sharedName)
     {
         ArgumentException.ThrowIfNullOrEmpty(sharedName);
@@ -65,59 +75,45 @@ public sealed unsafe class KcovArea : IDisposable
         {
             stream = new FileStream(sharedName, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
         }
-        catch (FileNotFoundException e)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             throw new FileNotFoundException(
-                $"No kcov area named '{sharedName}': its device was closed, or the name is not one a KcovArea.SharedName gave.",
+                $"No kcov area named '{sharedName}': its device was closed (or its process ended), or the name is not one a KcovArea.SharedName gave.",
                 sharedName, e);
         }
         long bytes = stream.Length;
-        if (bytes < 2 * sizeof(ulong) || bytes % sizeof(ulong) != 0)
+        // A /proc name outlives the area it named: the number may have been reused for any file
+        // since, which must never be mapped and written as coverage.
+        if (!SharedMemoryFile.Is(stream, Kind) || bytes < 2 * sizeof(ulong) || bytes % sizeof(ulong) != 0)
         {
             stream.Dispose();
-            throw new InvalidDataException($"'{sharedName}' is {bytes} bytes long, which is not a kcov area (a whole number of 64-bit words, at least 2).");
+            throw new InvalidDataException($"'{sharedName}' is not a kcov area (any more): its device was closed (or its process ended), or the name is not one a KcovArea.SharedName gave.");
         }
-        return new KcovArea(sharedName, stream, bytes);
+        return new KcovArea(sharedName, stream, bytes, null);
     }
 
     /// <summary>Creates a new zeroed area of <paramref name="words"/> words with a fresh name.</summary>
     internal static KcovArea Create(long words)
     {
         long bytes = words * sizeof(ulong);
-        string dir = Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
-        string name = Path.Combine(dir,
-            $"kcov-{Environment.ProcessId}-{Interlocked.Increment(ref s_created)}-{Random.Shared.Next():x8}");
-        var options = new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.ReadWrite,
-            Share = FileShare.ReadWrite | FileShare.Delete,
-        };
-        if (!OperatingSystem.IsWindows())
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        var stream = new FileStream(name, options);
+        var file = SharedMemoryFile.Create(Kind, bytes);
         try
         {
-            stream.SetLength(bytes);
-            return new KcovArea(name, stream, bytes);
+            return new KcovArea(file.SharedName, file.Stream, bytes, file);
         }
         catch
         {
-            stream.Dispose();
-            TryDelete(name);
+            file.Stream.Dispose();
+            file.Unlink();
             throw;
         }
     }
 
-    /// <summary>Removes the area's name; mappings that exist stay valid until disposed.</summary>
-    internal void Unlink() => TryDelete(SharedName);
-
-    private static void TryDelete(string path)
-    {
-        try { File.Delete(path); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-    }
+    /// <summary>
+    /// The device frees the area: removes its name where it has one in the file system (no /proc).
+    /// A memfd needs nothing: its /proc name goes with the device's mapping, the memory with the last view.
+    /// </summary>
+    internal void Unlink() => _created?.Unlink();
 
     public void Dispose()
     {

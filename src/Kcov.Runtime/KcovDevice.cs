@@ -257,7 +257,7 @@ public sealed unsafe partial class KcovDevice : IDisposable
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                return Fail(Errno.ENOMEM, out why, $"could not create or map the shared area ({e.Message}); check free space and permissions of /dev/shm");
+                return Fail(Errno.ENOMEM, out why, $"could not create or map the shared area ({e.Message}); check free memory (and, where memfd_create is refused, free space in /dev/shm)");
             }
             why = null;
             return 0;

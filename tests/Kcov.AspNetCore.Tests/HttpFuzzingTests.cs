@@ -53,8 +53,8 @@ public sealed class HttpFuzzingTests(OrderServiceFixture service, ITestOutputHel
     public void TheCoverageOfOneRequestIsItsParsingAndItsQueuedWorkSymbolized()
     {
         using var runner = new TargetRunner(new HttpTarget(Target), 1 << 16);
-        // The area is the service's: an executor never announces it for its supervisor to remove.
-        Assert.Equal("", runner.AreaName);
+        // The area is the service's (/proc/<its pid>/fd/n): never read as this executor's after a crash.
+        Assert.Equal(TargetRunner.ServiceArea, runner.AreaDescriptor);
         byte[] order = [.. "ORD1"u8, 2, 2, 0x34, 0x12, 3, 0x35, 0x12, 1];
         Assert.Null(runner.Run(order));
         var symbolizer = new Symbolizer([PcMap.Load(Path.Combine(InstrumentedOrderService.AppDirectory, "OrderService.kcovmap"))]);
@@ -117,7 +117,7 @@ public sealed class HttpFuzzingTests(OrderServiceFixture service, ITestOutputHel
         using var runner = new TargetRunner(new HttpTarget(target), 1 << 16);
         var loop = new FuzzLoop(new FuzzerOptions(), runner, new ExecutionGate(null, 0, Budget), reporter, 1, 64, []);
         Assert.True(loop.RunSeeds([]));
-        // The service stops (SIGTERM, so that it leaves nothing in /dev/shm): its port and its
+        // The service stops (SIGTERM: an orderly end): its port and its
         // endpoint go away as they would if it died.
         leaving.Dispose();
         loop.Fuzz();

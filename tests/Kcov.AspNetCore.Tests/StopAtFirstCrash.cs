@@ -16,7 +16,7 @@ internal sealed class StopAtFirstCrash : IFuzzReporter
         Gate?.RequestStop();
     }
 
-    public void NewInput(byte[] input, string reason, string mutations, FuzzStats stats) { }
+    public void NewInput(byte[] input, string reason, string mutations, FuzzStats stats, IReadOnlyList<byte[]> dropped) { }
     public void Stats(FuzzStats stats) { }
     public void Pulse(FuzzStats stats) { }
     public void Inited(FuzzStats stats) { }

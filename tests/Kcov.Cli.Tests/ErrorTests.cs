@@ -47,6 +47,28 @@ public sealed class ErrorTests : IDisposable
     }
 
     [Fact]
+    public void FuzzOfAProgramThatIsNotAHarness()
+    {
+        var result = Kcov.Run("fuzz", Kcov.HelloParser, "-o", _dir.Combine("app"), "-runs=10");
+        Assert.Equal($"kcov: '{Kcov.HelloParser}' is not a fuzz harness (it does not reference Kcov.Fuzzing); " +
+            "its Main must return Kcov.Fuzzing.Fuzzer.Run(args, target) (package Kcov.Fuzzing).\n", result.Error.ReplaceLineEndings("\n"));
+        Assert.Equal(KcovCli.UserError, result.ExitCode);
+        Assert.False(Directory.Exists(_dir.Combine("app")));
+    }
+
+    [Fact]
+    public void ReportWithAMapThatMatchesNoneOfThePcs()
+    {
+        Assert.Equal(0, Kcov.Run("instrument", Kcov.HelloParser, "-o", _dir.Combine("o")).ExitCode);
+        File.WriteAllText(_dir.Combine("pcs.txt"), "0x1234567800000001\n0x1234567800000002\n");
+        var result = Kcov.Run("report", "--map", _dir.Combine("o"), "--pcs", _dir.Combine("pcs.txt"), "--format", "cobertura", "-o", _dir.Combine("r.xml"));
+        Assert.Equal($"kcov: none of the 2 PCs matches a PC map in '{_dir.Combine("o")}' (HelloParser.dll); " +
+            "pass the --map directory of the instrumented build that produced them.\n", result.Error.ReplaceLineEndings("\n"));
+        Assert.Equal(KcovCli.UserError, result.ExitCode);
+        Assert.False(File.Exists(_dir.Combine("r.xml")));
+    }
+
+    [Fact]
     public void MissingMapDirectoryAndBadPcLine()
     {
         OneLine(Kcov.Run("symbolize", "--map", _dir.Combine("nomaps")), "does not exist");

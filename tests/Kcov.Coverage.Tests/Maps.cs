@@ -1,6 +1,6 @@
 namespace Kcov.Coverage.Tests;
 
-/// <summary>A small hand-made PC map: two methods of one type in one file, one method without source.</summary>
+/// <summary>A small hand-made PC map: two methods of one type in one file, one method without source, line spans and one branch.</summary>
 internal static class Maps
 {
     public const uint ModuleId = 0x1234abcd;
@@ -25,5 +25,20 @@ internal static class Maps
             new PcMapSite(SiteKind.Switch, 1, 2, 0, 20, 39), // 5
             new PcMapSite(SiteKind.Block, 2, 0, 0, 11, 30),  // 6: lambda
             new PcMapSite(SiteKind.Block, 3, 0, -1, 0, 0),   // 7: no source
+        ],
+        // Parse's first statement runs over lines 10-11 and ends in a branch to line 12 or line 14.
+        spans:
+        [
+            new PcMapSpan(0, 0, 10, 11), new PcMapSpan(2, 0, 12, 12), new PcMapSpan(3, 0, 14, 14),
+            new PcMapSpan(4, 0, 20, 20), new PcMapSpan(6, 0, 11, 11),
+        ],
+        edges:
+        [
+            new PcMapEdge(PcMapEdge.External, 0, 0, false, 0),
+            new PcMapEdge(0, 2, 11, true, 0),
+            new PcMapEdge(0, 3, 11, true, 1),
+            new PcMapEdge(PcMapEdge.External, 4, 0, false, 0),
+            new PcMapEdge(PcMapEdge.External, 6, 0, false, 0),
+            new PcMapEdge(PcMapEdge.External, 7, 0, false, 0),
         ]);
 }

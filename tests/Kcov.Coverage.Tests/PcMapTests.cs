@@ -33,7 +33,7 @@ public sealed class PcMapTests
     {
         var bytes = Bytes(Maps.Parser());
         Assert.Equal("KCOVMAP\0"u8.ToArray(), bytes[..8]);
-        Assert.Equal(1u, BitConverter.ToUInt32(bytes, 8));
+        Assert.Equal(2u, BitConverter.ToUInt32(bytes, 8));
         Assert.Equal(Maps.ModuleId, BitConverter.ToUInt32(bytes, 12));
         Assert.Equal(8u, BitConverter.ToUInt32(bytes, 32));
     }
@@ -76,16 +76,17 @@ public sealed class PcMapTests
     public void ANewerVersionSaysSo()
     {
         var bytes = Bytes(Maps.Parser());
-        bytes[8] = 2;
-        Assert.Contains("version 2", Assert.Throws<InvalidDataException>(() => PcMap.Load(bytes, "new")).Message);
+        bytes[8] = 3;
+        Assert.Contains("version 3", Assert.Throws<InvalidDataException>(() => PcMap.Load(bytes, "new")).Message);
     }
 
     [Fact]
     public void OutOfRangeIndicesAreCorrupt()
     {
-        var bytes = Bytes(Maps.Parser());
-        // The last site's method index.
-        BitConverter.GetBytes(99u).CopyTo(bytes, bytes.Length - 20);
+        var map = Maps.Parser();
+        var bytes = Bytes(map);
+        // The last site's method index: before the span and edge tables.
+        BitConverter.GetBytes(99u).CopyTo(bytes, bytes.Length - (4 + 16 * map.Edges.Length) - (4 + 16 * map.Spans.Length) - 20);
         Assert.Contains("site 7", Assert.Throws<InvalidDataException>(() => PcMap.Load(bytes, "bad")).Message);
     }
 

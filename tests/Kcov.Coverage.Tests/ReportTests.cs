@@ -39,8 +39,12 @@ public sealed class ReportTests
             FNDA:0,Demo.Parser.IsDigit(System.Char)
             FNF:3
             FNH:2
+            BRDA:11,0,0,1
+            BRDA:11,0,1,0
+            BRF:2
+            BRH:1
             DA:10,2
-            DA:11,1
+            DA:11,2
             DA:12,1
             DA:14,0
             DA:20,0
@@ -62,16 +66,24 @@ public sealed class ReportTests
         Assert.Equal("3", coverage.Attribute("lines-covered")!.Value);
         Assert.Equal("5", coverage.Attribute("lines-valid")!.Value);
         Assert.Equal("0.6", coverage.Attribute("line-rate")!.Value);
+        Assert.Equal("1", coverage.Attribute("branches-covered")!.Value);
+        Assert.Equal("2", coverage.Attribute("branches-valid")!.Value);
+        Assert.Equal("0.5", coverage.Attribute("branch-rate")!.Value);
         Assert.Equal("1700000000", coverage.Attribute("timestamp")!.Value);
         var package = Assert.Single(coverage.Element("packages")!.Elements("package"));
         Assert.Equal("Demo", package.Attribute("name")!.Value);
         var classes = package.Element("classes")!.Elements("class").ToList();
-        Assert.Equal(["Demo.Generated", "Demo.Parser"], classes.Select(c => c.Attribute("name")!.Value));
-        var parser = classes[1];
+        // Code without source lines has no class (a class with filename="" makes ReportGenerator look for file '').
+        Assert.Equal(["Demo.Parser"], classes.Select(c => c.Attribute("name")!.Value));
+        var parser = classes[0];
         Assert.Equal("/src/Demo/Parser.cs", parser.Attribute("filename")!.Value);
         Assert.Equal(["Parse", "Parse:Demo.Parser+<>c.<Parse>b__0_0", "IsDigit"], parser.Element("methods")!.Elements("method").Select(m => m.Attribute("name")!.Value));
-        Assert.Equal(["10:2", "11:1", "12:1", "14:0", "20:0"],
+        Assert.Equal(["10:2", "11:2", "12:1", "14:0", "20:0"],
             parser.Element("lines")!.Elements("line").Select(l => l.Attribute("number")!.Value + ":" + l.Attribute("hits")!.Value));
+        var branch = parser.Element("lines")!.Elements("line").Single(l => l.Attribute("number")!.Value == "11");
+        Assert.Equal("true", branch.Attribute("branch")!.Value);
+        Assert.Equal("50% (1/2)", branch.Attribute("condition-coverage")!.Value);
+        Assert.Equal("50%", branch.Element("conditions")!.Element("condition")!.Attribute("coverage")!.Value);
     }
 
     [Fact]

@@ -23,6 +23,10 @@ internal static class InstrumentedSamples
     public static HarnessProcess Start(string workDir, string sample, params string[] args) =>
         HarnessProcess.Start(workDir, Dll, [sample, .. args]);
 
+    /// <summary><see cref="Run"/> in a /dev/shm of its own: also returns what the campaign left there.</summary>
+    public static (int ExitCode, string Stdout, string Stderr, string[] ShmLeft) RunPrivateShm(string workDir, string sample, params string[] args) =>
+        HarnessProcess.RunPrivateShm(workDir, Dll, [sample, .. args]);
+
     private static string Build()
     {
         string source = AppContext.BaseDirectory;

@@ -10,7 +10,7 @@ internal sealed class RecordingReporter : IFuzzReporter
     public List<(byte[] Input, string Reason, string Mutations)> NewInputs { get; } = [];
     public List<(CrashReport Report, byte[] Input, long AtExec)> Crashes { get; } = [];
 
-    public void NewInput(byte[] input, string reason, string mutations, FuzzStats stats) => NewInputs.Add((input, reason, mutations));
+    public void NewInput(byte[] input, string reason, string mutations, FuzzStats stats, IReadOnlyList<byte[]> dropped) => NewInputs.Add((input, reason, mutations));
     public void Crash(CrashReport report, byte[] input, long execs) => Crashes.Add((report, input, execs));
     public void Stats(FuzzStats stats) { }
     public void Pulse(FuzzStats stats) { }

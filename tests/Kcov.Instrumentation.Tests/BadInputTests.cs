@@ -33,6 +33,15 @@ public sealed class BadInputTests : IDisposable
     public void Directory_() =>
         Assert.Contains("is a directory", Refused(_dir.Path).Message);
 
+    /// <summary>
+    /// Found by self-fuzzing the front end (SelfFuzzTests): one byte of a method's IL changed so that a
+    /// call's generic instantiation (MethodSpec) has a signature Cecil cannot decode; its
+    /// NotSupportedException escaped from the lazy read of the method body.
+    /// </summary>
+    [Fact]
+    public void AMethodBodyCecilCannotDecode() =>
+        Assert.Contains("cannot be read (NotSupportedException", Refused(Path.Combine(AppContext.BaseDirectory, "Findings", "methodspec-signature.dll")).Message);
+
     [Fact]
     public void RandomBytes() =>
         Assert.Contains("not a PE file", Refused(Write("random.dll", [.. Enumerable.Range(0, 4096).Select(i => (byte)(i * 7919 % 251))])).Message);

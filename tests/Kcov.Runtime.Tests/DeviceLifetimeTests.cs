@@ -12,13 +12,14 @@ public class DeviceLifetimeTests
         device.InitTrace(4);
         using var view = device.Map();
         string name = view.SharedName;
-        Assert.True(File.Exists(name));
+        string? area = SharedNames.Target(name);
+        Assert.NotNull(area);
 
         device.Dispose();
 
         Assert.Equal(0, device.RefCount);
         Assert.False(device.HasArea);
-        Assert.False(File.Exists(name));
+        Assert.NotEqual(area, SharedNames.Target(name));
         // The view is its own mapping, like a vma outliving close(): still readable.
         view.Words[1] = 42;
         Assert.Equal(42UL, view.Words[1]);
@@ -50,6 +51,7 @@ public class DeviceLifetimeTests
         device.InitTrace(16);
         using var view = device.Map();
         string name = view.SharedName;
+        string? area = SharedNames.Target(name);
         using var go = new ManualResetEventSlim();
         using var closed = new ManualResetEventSlim();
         int disableAfterClose = 0;
@@ -66,7 +68,7 @@ public class DeviceLifetimeTests
         go.Wait();
         device.Dispose();
         Assert.Equal(1, device.RefCount);
-        Assert.True(File.Exists(name));
+        Assert.Equal(area, SharedNames.Target(name));
         closed.Set();
         thread.Join();
 
@@ -76,7 +78,7 @@ public class DeviceLifetimeTests
         // Nobody touches the device again: the thread's exit sentinel releases the binding.
         WaitForFinalizers(() => device.RefCount == 0);
         Assert.Equal(0, device.RefCount);
-        Assert.False(File.Exists(name));
+        Assert.NotEqual(area, SharedNames.Target(name));
     }
 
     [Fact]

@@ -265,6 +265,7 @@ public unsafe class RemoteSectionTests
         var remote = new RemoteDevice(64, KcovMode.TracePc, 16, [usb]);
         using var worker = new ParkedThread();
         string name = remote.Area.SharedName;
+        string? area = SharedNames.Target(name);
         worker.Run(() => { Remote.Start(usb); Trace.Pc(0xf1); });
 
         // Close while the section runs: the owner's binding keeps the device remote.
@@ -278,10 +279,10 @@ public unsafe class RemoteSectionTests
         remote.Owner.Dispose(); // the enabling thread ends: kcov_task_exit
         DeviceLifetimeTests.WaitForFinalizers(() => remote.Device.RefCount == 2);
         Assert.Equal(2, remote.Device.RefCount); // the section and its thread
-        Assert.True(File.Exists(name));
+        Assert.Equal(area, SharedNames.Target(name));
         worker.Run(() => { Trace.Pc(0xf4); Remote.Stop(); });
         Assert.Equal(0, remote.Device.RefCount);
-        Assert.False(File.Exists(name));
+        Assert.NotEqual(area, SharedNames.Target(name));
         Assert.Equal([0xf1UL, 0xf2], remote.Entries());
         remote.Area.Dispose();
     }

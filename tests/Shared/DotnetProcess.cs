@@ -10,11 +10,19 @@ internal static class DotnetProcess
     private static string Host =>
         Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet";
 
-    public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args)
+    public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args) => Run(StartInfo(args));
+
+    /// <summary><c>dotnet args...</c> with stdout and stderr redirected, to run (perhaps wrapped, see PrivateShm) with <see cref="Run(ProcessStartInfo)"/>.</summary>
+    public static ProcessStartInfo StartInfo(params string[] args)
     {
         var start = new ProcessStartInfo(Host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in args)
             start.ArgumentList.Add(arg);
+        return start;
+    }
+
+    public static (int ExitCode, string Stdout, string Stderr) Run(ProcessStartInfo start)
+    {
         using var process = Process.Start(start)!;
         // Both pipes at once: a child that fills one while we wait on the other would block forever.
         var stderr = process.StandardError.ReadToEndAsync();

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
+using Kcov.Coverage;
 using Kcov.Instrumentation;
 
 namespace Kcov.Cli.Commands;
@@ -44,16 +45,30 @@ internal static class FuzzCommand
             throw new UserErrorException($"'{harness}' is not a harness .dll; build the harness and pass its .dll (e.g. bin/Release/net10.0/MyFuzzer.dll).");
         string harnessDir = Path.GetDirectoryName(Path.GetFullPath(harness))!;
         string outputDir = Path.GetFullPath(output ?? Path.Combine(harnessDir, "kcov-fuzz"));
+        var references = References(harness);
+        // An ordinary program would just run, uninstrumented, and exit 0 as if it had fuzzed.
+        if (!references.Contains("Kcov.Fuzzing"))
+            throw new UserErrorException($"'{harness}' is not a fuzz harness (it does not reference Kcov.Fuzzing); " +
+                "its Main must return Kcov.Fuzzing.Fuzzer.Run(args, target) (package Kcov.Fuzzing).");
         var targets = instrument.Length > 0
             ? instrument.Select(t => File.Exists(t) ? t : Path.Combine(harnessDir, t)).ToList()
-            : DefaultTargets(harness, harnessDir);
+            : DefaultTargets(references, harnessDir);
         if (targets.Count == 0)
             throw new UserErrorException($"'{harness}' references no assembly to instrument; name the code under test with --instrument Target.dll.");
         var options = new InstrumentationOptions { Trace = TraceModes.Pc | TraceModes.Cmp };
+        Directory.CreateDirectory(outputDir);
         foreach (string target in targets)
         {
             if (!File.Exists(target))
                 throw new UserErrorException($"'{target}' does not exist; --instrument takes an assembly next to the harness or a path.");
+            if (InstrumentedMap(target) is { } map)
+            {
+                // Kcov.MSBuild (or dotnet kcov instrument) already did it: run that build as it is.
+                foreach (string file in new[] { target, Path.ChangeExtension(target, ".pdb"), PcMap.PathFor(target) }.Where(File.Exists))
+                    AtomicFile.Copy(file, Path.Combine(outputDir, Path.GetFileName(file)));
+                io.Error.WriteLine($"kcov: {Path.GetFileName(target)} is already instrumented (trace {(map.TracePc ? "pc" : "")}{(map.TracePc && map.TraceCmp ? "," : "")}{(map.TraceCmp ? "cmp" : "")}): used as it is");
+                continue;
+            }
             try
             {
                 var result = AssemblyInstrumenter.Instrument(target, outputDir, options);
@@ -75,25 +90,47 @@ internal static class FuzzCommand
         return RunHarness(io, Path.Combine(outputDir, Path.GetFileName(harness)), fuzzerArgs);
     }
 
-    /// <summary>The assemblies the harness references that sit next to it and are neither Kcov's nor the framework's.</summary>
-    private static List<string> DefaultTargets(string harness, string harnessDir)
+    /// <summary>The PC map beside <paramref name="assembly"/> when it describes exactly that (instrumented) build, else null.</summary>
+    private static PcMap? InstrumentedMap(string assembly)
+    {
+        string mapPath = PcMap.PathFor(assembly);
+        if (!File.Exists(mapPath))
+            return null;
+        try
+        {
+            var map = PcMap.Load(mapPath);
+            using var pe = new PEReader(File.OpenRead(assembly));
+            var md = pe.GetMetadataReader();
+            return md.GetGuid(md.GetModuleDefinition().Mvid) == map.OutputMvid ? map : null;
+        }
+        catch (Exception e) when (e is InvalidDataException or BadImageFormatException or InvalidOperationException or IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The names of the assemblies the harness references directly.</summary>
+    private static List<string> References(string harness)
     {
         try
         {
             using var pe = new PEReader(File.OpenRead(harness));
             var md = pe.GetMetadataReader();
-            return md.AssemblyReferences
-                .Select(r => md.GetString(md.GetAssemblyReference(r).Name))
-                .Where(name => !KcovAssemblies.Contains(name) && !FrameworkPrefixes.Any(prefix => name.StartsWith(prefix, StringComparison.Ordinal)))
-                .Select(name => Path.Combine(harnessDir, name + ".dll"))
-                .Where(File.Exists)
-                .ToList();
+            return [.. md.AssemblyReferences.Select(r => md.GetString(md.GetAssemblyReference(r).Name))];
         }
-        catch (BadImageFormatException e)
+        catch (Exception e) when (e is BadImageFormatException or InvalidOperationException)
         {
             throw new UserErrorException($"'{harness}' is not a .NET assembly ({e.Message}); pass the harness's .dll.", e);
         }
     }
+
+    /// <summary>The assemblies the harness references that sit next to it and are neither Kcov's nor the framework's.</summary>
+    private static List<string> DefaultTargets(List<string> references, string harnessDir) =>
+        references
+            .Where(name => !KcovAssemblies.Contains(name) && !FrameworkPrefixes.Any(prefix => name.StartsWith(prefix, StringComparison.Ordinal)))
+            .Select(name => Path.Combine(harnessDir, name + ".dll"))
+            .Where(File.Exists)
+            .ToList();
 
     private static int RunHarness(Streams io, string harness, string[] args)
     {

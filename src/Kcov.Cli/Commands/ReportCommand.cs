@@ -25,7 +25,12 @@ internal static class ReportCommand
         command.SetAction(parse =>
         {
             var symbolizer = PcInput.LoadMaps(parse.GetValue(map)!);
-            var data = CoverageData.FromPcs(symbolizer, PcInput.Read(parse.GetValue(pcs), io.In));
+            var pcList = PcInput.Read(parse.GetValue(pcs), io.In);
+            var data = CoverageData.FromPcs(symbolizer, pcList);
+            // PCs of other builds or modules would give an all-zero report that looks like a real one.
+            if (pcList.Count > 0 && data.UnknownPcs == pcList.Count)
+                throw new UserErrorException($"none of the {pcList.Count} PCs matches a PC map in '{parse.GetValue(map)}' " +
+                    $"({string.Join(", ", symbolizer.Maps.Select(m => m.ModuleName))}); pass the --map directory of the instrumented build that produced them.");
             var text = new StringWriter();
             switch (parse.GetValue(format))
             {

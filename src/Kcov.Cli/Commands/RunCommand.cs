@@ -9,8 +9,9 @@ namespace Kcov.Cli.Commands;
 /// <summary>
 /// <c>dotnet kcov run [--size WORDS] [-o FILE] -- &lt;program&gt; [args]</c>: kcov.rst's example program for .NET.
 /// The program runs as a child (<c>dotnet program.dll</c>, or the executable itself) with kcov's startup hook,
-/// which enables trace-pc on its main thread before Main; after the child exits, however it exits, this reads
-/// the area by its shared name, prints the PCs as <c>0x%lx</c> lines, removes the area, and exits with the child's code.
+/// which enables trace-pc on its main thread before Main. Before Main runs, this maps the area by its shared name
+/// (the hook waits for that); after the child exits, however it exits, this prints the PCs as <c>0x%lx</c> lines
+/// and exits with the child's code. The area is freed with the last mapping: nothing is left in /dev/shm.
 /// </summary>
 internal static class RunCommand
 {
@@ -59,9 +60,11 @@ internal static class RunCommand
         start.Environment[StartupHook.AreaWordsVariable] = words.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
         int exitCode;
+        KcovArea? area = null;
         try
         {
             using var child = Process.Start(start)!;
+            area = MapWhenAnnounced(child, areaFile);
             child.WaitForExit();
             exitCode = child.ExitCode;
         }
@@ -69,40 +72,70 @@ internal static class RunCommand
         {
             throw new UserErrorException($"Cannot start '{start.FileName}' ({e.Message}).", e);
         }
+        finally
+        {
+            TryDelete(areaFile);
+        }
+        using (area)
+        {
+            if (area is null)
+                throw new UserErrorException($"'{target}' exited with code {exitCode} before kcov's startup hook enabled coverage (is it a .NET program? does its runtimeconfig disable startup hooks?).");
+            WritePcs(io, area, output);
+        }
+        return exitCode;
+    }
 
+    /// <summary>
+    /// Waits for the hook to write the area's name (or for the child to end first: null), maps the area, and
+    /// removes the file, which lets the child's Main run. Only a /proc name of the child itself is followed.
+    /// </summary>
+    private static KcovArea? MapWhenAnnounced(Process child, string areaFile)
+    {
+        while (!File.Exists(areaFile))
+        {
+            if (child.WaitForExit(1))
+                return null;
+        }
         try
         {
-            if (!File.Exists(areaFile))
-                throw new UserErrorException($"'{target}' exited with code {exitCode} before kcov's startup hook enabled coverage (is it a .NET program? does its runtimeconfig disable startup hooks?).");
-            string areaName = File.ReadAllText(areaFile).Trim();
-            try
-            {
-                WritePcs(io, areaName, output);
-            }
-            finally
-            {
-                TryDelete(areaName);
-            }
+            return Map(child, File.ReadAllText(areaFile).Trim());
+        }
+        catch (UserErrorException)
+        {
+            // No coverage can be had: the program does not run unobserved (its hook waits for us).
+            child.Kill(entireProcessTree: true);
+            throw;
         }
         finally
         {
             TryDelete(areaFile);
         }
-        return exitCode;
     }
 
-    private static void WritePcs(Streams io, string areaName, string? output)
+    private static KcovArea Map(Process child, string announced)
+    {
+        var fd = System.Text.RegularExpressions.Regex.Match(announced, $@"^/proc/{child.Id}/fd/(\d{{1,9}})$");
+        string name = fd.Success ? $"/proc/{child.Id}/fd/{fd.Groups[1].Value}" : announced;
+        if (!fd.Success && OperatingSystem.IsLinux())
+            throw new UserErrorException($"kcov's startup hook in '{child.StartInfo.FileName}' announced '{announced}', which is not an area of that process; is another kcov's hook first in DOTNET_STARTUP_HOOKS?");
+        try
+        {
+            return KcovArea.OpenShared(name);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            throw new UserErrorException($"cannot map the program's kcov area '{name}' ({e.Message}).", e);
+        }
+    }
+
+    private static void WritePcs(Streams io, KcovArea area, string? output)
     {
         var text = new StringBuilder();
-        bool full;
-        using (var area = KcovArea.OpenShared(areaName))
-        {
-            var words = area.Words;
-            ulong count = Math.Min(Volatile.Read(ref words[0]), (ulong)words.Length - 1);
-            full = count == (ulong)words.Length - 1;
-            for (int i = 1; i <= (int)count; i++)
-                text.Append(PcList.Format(words[i])).Append('\n');
-        }
+        var words = area.Words;
+        ulong count = Math.Min(Volatile.Read(ref words[0]), (ulong)words.Length - 1);
+        bool full = count == (ulong)words.Length - 1;
+        for (int i = 1; i <= (int)count; i++)
+            text.Append(PcList.Format(words[i])).Append('\n');
         if (full)
             io.Error.WriteLine("kcov: note: the area filled up, so later PCs were dropped; run again with a larger --size.");
         if (output is null)

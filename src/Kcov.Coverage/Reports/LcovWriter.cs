@@ -4,7 +4,8 @@ namespace Kcov.Coverage.Reports;
 
 /// <summary>
 /// Writes lcov's tracefile format (geninfo(1)): one record per source file with its functions
-/// (FN/FNDA: entry-block hits), and its lines (DA: the most hits of any block starting there).
+/// (FN/FNDA: entry-block hits), its branch outcomes (BRDA: line, branching block, outcome, times
+/// taken or '-' when the branch never ran) and its lines (DA: the most hits of any block covering it).
 /// genhtml, ReportGenerator and the IDE coverage gutters read it.
 /// </summary>
 public static class LcovWriter
@@ -25,6 +26,11 @@ public static class LcovWriter
             foreach (var m in functions)
                 output.Write(string.Format(inv, "FNDA:{0},{1}\n", m.EntryHits, Name(m)));
             output.Write(string.Format(inv, "FNF:{0}\nFNH:{1}\n", functions.Count, functions.Count(m => m.EntryHits > 0)));
+
+            var branches = MethodCoverage.BranchesOfFile(file);
+            foreach (var b in branches)
+                output.Write(string.Format(inv, "BRDA:{0},{1},{2},{3}\n", b.Line, b.BranchSite, b.Outcome, b.Taken is { } t ? t.ToString(inv) : "-"));
+            output.Write(string.Format(inv, "BRF:{0}\nBRH:{1}\n", branches.Count, branches.Count(b => b.Taken > 0)));
 
             var lines = MethodCoverage.LinesOfFile(file);
             foreach (var (line, hits) in lines)

@@ -40,8 +40,20 @@ internal static class CorpusDirectory
     {
         string path = Path.Combine(directory, Sha1(input));
         if (!File.Exists(path))
+        {
+            byte[] bytes = input.ToArray();
             // Not flushed to disk: atomic against a killed process, and thousands per second possible.
-            AtomicFile.WriteAllBytes(path, input, flushToDisk: false);
+            AtomicFile.Write(path, stream =>
+            {
+                stream.Write(bytes, 0, bytes.Length / 2);
+                if (FaultInjection.Hit("corpus-save"))
+                {
+                    stream.Flush();
+                    FaultInjection.Act("corpus-save", path);
+                }
+                stream.Write(bytes, bytes.Length / 2, bytes.Length - bytes.Length / 2);
+            }, flushToDisk: false);
+        }
         return path;
     }
 

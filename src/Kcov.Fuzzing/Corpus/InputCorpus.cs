@@ -5,8 +5,8 @@ namespace Kcov.Fuzzing.Corpus;
 /// <summary>
 /// The in-memory corpus: per feature, the smallest input that has it. An input joins when it
 /// has a feature never seen (NEW) or is smaller than the current owner of one of its features
-/// (REDUCE); an input that no longer owns any feature leaves. Files on disk are never deleted:
-/// what the user's corpus directory holds stays there.
+/// (REDUCE); an input that no longer owns any feature leaves (<see cref="Dropped"/>: the supervisor
+/// removes its file if this campaign wrote it, libFuzzer's -reduce_inputs=1).
 /// </summary>
 internal sealed class InputCorpus
 {
@@ -22,6 +22,8 @@ internal sealed class InputCorpus
 
     public IReadOnlyList<InputInfo> Inputs => _inputs;
 
+    /// <summary>The inputs the last <see cref="Offer"/> pushed out: every feature they owned has a smaller owner now.</summary>
+    public List<byte[]> Dropped { get; } = [];
     /// <summary>The entropic power schedule (-entropic=1), or null for the plain pick.</summary>
     public EntropicSchedule? Entropic { get; init; }
 
@@ -34,6 +36,7 @@ internal sealed class InputCorpus
     public InputInfo? Offer(ReadOnlySpan<byte> input, ReadOnlySpan<uint> features, out Outcome outcome)
     {
         outcome = Outcome.None;
+        Dropped.Clear();
         bool interesting = false;
         foreach (uint f in features)
             if (!Seen.Contains(f)) { interesting = true; outcome = Outcome.New; break; }
@@ -98,6 +101,7 @@ internal sealed class InputCorpus
         _inputs.RemoveAt(_inputs.Count - 1);
         info.Index = -1;
         TotalBytes -= info.Data.Length;
+        Dropped.Add(info.Data);
         _changed = true;
     }
 }

@@ -141,6 +141,20 @@ internal sealed partial class CrashReport(ArtifactKind kind, string title, IRead
         new(ArtifactKind.Timeout, howStopped ?? $"timeout: the input ran longer than -timeout={seconds} seconds", [],
             loop is null ? "Timeout" : $"Timeout <- {loop}");
 
+    /// <summary>
+    /// The executor wrote garbage where the supervisor reads (the control block, its socket): the
+    /// target corrupts memory it does not own, or the harness does not speak the protocol.
+    /// </summary>
+    public static CrashReport Garbage(string what) =>
+        new(ArtifactKind.Crash, $"the executor was killed for writing garbage: {what} (does the target corrupt memory it does not own?)", [], "ExecutorGarbage");
+
+    /// <summary>
+    /// The executor found its control block's header overwritten when an input returned: the target
+    /// corrupts memory it does not own. The executor repairs the header and goes on.
+    /// </summary>
+    public static CrashReport ControlBlockOverwritten(string what) =>
+        new(ArtifactKind.Crash, $"the input made the target overwrite the fuzzer's control block ({what}): it corrupts memory it does not own", [], "ControlBlockOverwritten");
+
     public static CrashReport OutOfMemory(long rssMb, int limitMb) =>
         new(ArtifactKind.Oom, $"out-of-memory: the executor's RSS reached {rssMb} Mb (-rss_limit_mb={limitMb})", [], "OutOfMemory.Rss");
 

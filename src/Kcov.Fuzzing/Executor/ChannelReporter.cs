@@ -6,8 +6,8 @@ namespace Kcov.Fuzzing.Executor;
 /// <summary>The executor's side of the reports: messages to the supervisor (Supervisor/FuzzCampaign.cs reads them).</summary>
 internal sealed class ChannelReporter(Channel channel) : IFuzzReporter
 {
-    public void NewInput(byte[] input, string reason, string mutations, FuzzStats stats) =>
-        channel.Send(new Message { Kind = MessageKind.NewInput, Input = input, Text = reason, Detail = mutations, Stats = stats });
+    public void NewInput(byte[] input, string reason, string mutations, FuzzStats stats, IReadOnlyList<byte[]> dropped) =>
+        channel.Send(new Message { Kind = MessageKind.NewInput, Input = input, Text = reason, Detail = mutations, Stats = stats, Inputs = [.. dropped] });
 
     public void Crash(CrashReport report, byte[] input, long execs) =>
         channel.Send(new Message

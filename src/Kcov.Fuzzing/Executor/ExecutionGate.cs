@@ -28,7 +28,20 @@ internal sealed class ExecutionGate(ControlBlock? block, int slot, long runs)
         return true;
     }
 
-    public void End() => block?.EndInput(slot);
+    /// <summary>
+    /// The input returned. Returns what the target overwrote in the control block's header while it
+    /// ran (null if nothing), after repairing it from the copy this executor validated at open.
+    /// </summary>
+    public string? End()
+    {
+        if (block is null)
+            return null;
+        block.EndInput(slot);
+        string? overwritten = block.CheckHeader();
+        if (overwritten is not null)
+            block.WriteHeader();
+        return overwritten;
+    }
 
     /// <summary>Executions of the whole campaign (all executors, all restarts) so far.</summary>
     public long TotalExecs => block?.TotalExecs ?? _local;

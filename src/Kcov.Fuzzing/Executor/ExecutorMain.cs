@@ -11,7 +11,7 @@ namespace Kcov.Fuzzing.Executor;
 /// </summary>
 internal static class ExecutorMain
 {
-    /// <summary>"socket path|control block path|slot": set by the supervisor, marks the executor role.</summary>
+    /// <summary>"socket address|control block path|slot": set by the supervisor, marks the executor role.</summary>
     public const string EnvironmentVariable = "KCOV_FUZZ_EXECUTOR";
 
     public static int Run(FuzzerOptions options, FuzzTarget target, string spec)
@@ -24,7 +24,7 @@ internal static class ExecutorMain
         using var channel = Channel.Connect(parts[0]);
         using var block = ControlBlock.Open(parts[1]);
         using var runner = new TargetRunner(target, options.AreaWords);
-        channel.Send(new Message { Kind = MessageKind.Hello, Numbers = [slot, Environment.ProcessId], Text = runner.AreaName });
+        channel.Send(new Message { Kind = MessageKind.Hello, Numbers = [slot, runner.AreaDescriptor] });
         var start = channel.Receive();
         if (start?.Kind != MessageKind.Start)
             return 3;
@@ -33,6 +33,7 @@ internal static class ExecutorMain
         var gate = new ExecutionGate(block, slot, -1);
         var reporter = new ChannelReporter(channel);
         var tokens = options.DictionaryPath.Length > 0 ? TokenDictionary.Parse(options.DictionaryPath) : [];
+        // block.MaxLen: read once at open, before the target ran, so the target cannot change it.
         var loop = new FuzzLoop(options, runner, gate, reporter, seed, block.MaxLen, tokens);
         // The campaign's state, kept by the supervisor across executor restarts.
         if (start.Numbers.Length > 4)
@@ -54,10 +55,8 @@ internal static class ExecutorMain
                     loop.IncomingHangParents.Enqueue((ulong)m.Numbers[0]);
             if (Volatile.Read(ref finished))
                 return;
-            // A killed supervisor cleans nothing up: remove the names it and we made (the
-            // mappings stay valid until the process is gone) and leave.
-            foreach (var path in new[] { runner.AreaName, parts[1], parts[0] }.Where(p => p.Length > 0))
-                try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            // The supervisor died: nobody would save what we find. Nothing to clean up (memfds, an
+            // abstract socket): the kernel frees them with the last process that holds them.
             Environment.Exit(3);
         }) { IsBackground = true, Name = "kcov-fuzz-channel" };
 

@@ -172,7 +172,7 @@ internal sealed class FuzzLoop
         if (!_gate.TryBegin(input, KcovMode.TracePc, parent?.Hash ?? 0, parent?.HangParent ?? false))
             return false;
         var error = _runner.Run(input);
-        _gate.End();
+        string? overwritten = _gate.End();
         var features = _signal.Collect(_runner.Area);
         Execs++;
         Corpus.Entropic?.Observe(features, parent);
@@ -185,9 +185,11 @@ internal sealed class FuzzLoop
         long total = _gate.TotalExecs;
         if ((total & (total - 1)) == 0 && total > 1)
             _reporter.Pulse(Stats);
-        if (error is not null)
+        if (error is not null || overwritten is not null)
         {
-            ReportCrash(error, _runner.ThrowSite, input);
+            ReportCrash(error is not null ? CrashReport.FromException(error, _runner.ThrowSite) : CrashReport.ControlBlockOverwritten(overwritten!), input);
+            if (error is OutOfMemoryException)
+                GC.Collect();
             // A service that no longer answers takes every later input with it: stop here.
             return error is not Service.ServiceLostException;
         }
@@ -203,7 +205,7 @@ internal sealed class FuzzLoop
             // Seeds and inputs from other executors are already on disk: only findings are reported.
             if (origin != InputOrigin.Seed)
                 _reporter.NewInput(info.Data, outcome == InputCorpus.Outcome.New ? "NEW" : "REDUCE",
-                    origin == InputOrigin.CmpHint ? "CmpHints-" : _dispatcher.LastSequence(), Stats);
+                    origin == InputOrigin.CmpHint ? "CmpHints-" : _dispatcher.LastSequence(), Stats, Corpus.Dropped);
         }
         return true;
     }
@@ -236,7 +238,7 @@ internal sealed class FuzzLoop
         }
         if (error is Service.ServiceLostException)
         {
-            ReportCrash(error, 0, info.Data);
+            ReportCrash(CrashReport.FromException(error), info.Data);
             return false;
         }
         Execs++;
@@ -312,11 +314,8 @@ internal sealed class FuzzLoop
         _lastProgress = Execs;
     }
 
-    private void ReportCrash(Exception error, ulong site, ReadOnlySpan<byte> input)
+    private void ReportCrash(CrashReport report, ReadOnlySpan<byte> input)
     {
-        var report = CrashReport.FromException(error, site);
-        if (error is OutOfMemoryException)
-            GC.Collect();
         if (_reportedSignatures.Add(report.DedupKey))
             _reporter.Crash(report, input.ToArray(), _gate.TotalExecs);
     }

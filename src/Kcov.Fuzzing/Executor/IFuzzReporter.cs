@@ -6,7 +6,12 @@ namespace Kcov.Fuzzing.Executor;
 /// <summary>Where the fuzzing loop sends what it finds: the supervisor's channel, or a test.</summary>
 internal interface IFuzzReporter
 {
-    void NewInput(byte[] input, string reason, string mutations, FuzzStats stats);
+    /// <param name="input">The new corpus input.</param>
+    /// <param name="reason">NEW or REDUCE.</param>
+    /// <param name="mutations">The mutation sequence that made it.</param>
+    /// <param name="stats">The counters after it joined.</param>
+    /// <param name="dropped">Corpus inputs it pushed out (they own no feature any more).</param>
+    void NewInput(byte[] input, string reason, string mutations, FuzzStats stats, IReadOnlyList<byte[]> dropped);
     /// <param name="report">What went wrong.</param>
     /// <param name="input">The input.</param>
     /// <param name="execs">The campaign's executions when it was found.</param>

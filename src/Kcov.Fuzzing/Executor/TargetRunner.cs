@@ -54,11 +54,18 @@ internal sealed class TargetRunner : IDisposable
     /// <summary>The area's words; word 0 is the count of the last run.</summary>
     public ReadOnlySpan<ulong> Area => _area.Words;
 
+    /// <summary><see cref="AreaDescriptor"/> of a runner whose area is a service's (an HTTP target), not this process's.</summary>
+    public const long ServiceArea = -2;
+
     /// <summary>
-    /// The area's file under /dev/shm, for the supervisor to remove if this process dies; empty when
-    /// the device is a service's (an HTTP target): that area is the service's, and only it removes it.
+    /// The descriptor number of the area in this process (its shared name is /proc/&lt;pid&gt;/fd/&lt;n&gt;), which
+    /// the supervisor maps to read the trace after a crash; -1 where the name is not of that form (no /proc);
+    /// <see cref="ServiceArea"/> when the device is a service's: its area holds the service's blocks.
     /// </summary>
-    public string AreaName => _device is LocalKcovDevice ? _area.SharedName : "";
+    public long AreaDescriptor =>
+        _device is not LocalKcovDevice ? ServiceArea
+        : _area.SharedName.StartsWith($"/proc/{Environment.ProcessId}/fd/", StringComparison.Ordinal)
+        && long.TryParse(_area.SharedName.AsSpan(_area.SharedName.LastIndexOf('/') + 1), out long fd) ? fd : -1;
 
     /// <summary>
     /// The PC of the block that threw the exception the last <see cref="Run"/> returned: the last block
@@ -76,6 +83,7 @@ internal sealed class TargetRunner : IDisposable
         if (_lost is not null)
             return _lost;
         _throwCount = 0;
+        FaultInjection.At("input");
         _running = true;
         try
         {

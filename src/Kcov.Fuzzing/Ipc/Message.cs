@@ -50,27 +50,71 @@ internal sealed class Message
         w.Write(Stats.Edges);
     }
 
-    public static Message Read(BinaryReader r)
+    /// <summary>
+    /// The message in <paramref name="payload"/>, which must be exactly one message. Every count is
+    /// checked against the bytes that are left before anything is allocated for it.
+    /// </summary>
+    /// <exception cref="InvalidDataException">It is not.</exception>
+    public static Message Decode(byte[] payload)
     {
-        var kind = (MessageKind)r.ReadByte();
-        var numbers = new long[r.ReadInt32()];
+        using var r = new BinaryReader(new MemoryStream(payload, writable: false));
+        try
+        {
+            var message = Read(r);
+            if (r.BaseStream.Position != payload.Length)
+                throw new InvalidDataException($"{payload.Length - r.BaseStream.Position} bytes after the message");
+            return message;
+        }
+        catch (Exception e) when (e is EndOfStreamException or FormatException or IOException)
+        {
+            throw new InvalidDataException($"the message is cut short or malformed ({e.Message})", e);
+        }
+    }
+
+    private static Message Read(BinaryReader r)
+    {
+        byte kind = r.ReadByte();
+        if (!Enum.IsDefined((MessageKind)kind))
+            throw new InvalidDataException($"unknown message kind {kind}");
+        var numbers = new long[Count(r, sizeof(long))];
         for (int i = 0; i < numbers.Length; i++)
             numbers[i] = r.ReadInt64();
         string text = r.ReadString();
         string detail = r.ReadString();
         byte[] input = ReadBytes(r);
-        int count = r.ReadInt32();
+        int count = Count(r, sizeof(int));
         var inputs = new List<byte[]>(count);
         for (int i = 0; i < count; i++)
             inputs.Add(ReadBytes(r));
-        var features = new uint[r.ReadInt32()];
+        var features = new uint[Count(r, sizeof(uint))];
         for (int i = 0; i < features.Length; i++)
             features[i] = r.ReadUInt32();
         var tokens = ReadList(r);
         var flags = ReadBytes(r);
         var hangs = ReadList(r);
         var stats = new FuzzStats(r.ReadInt64(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt32());
-        return new Message { Kind = kind, Numbers = numbers, Text = text, Detail = detail, Input = input, Inputs = inputs, Features = features, Tokens = tokens, Flags = flags, Hangs = hangs, Stats = stats };
+        return new Message { Kind = (MessageKind)kind, Numbers = numbers, Text = text, Detail = detail, Input = input, Inputs = inputs, Features = features, Tokens = tokens, Flags = flags, Hangs = hangs, Stats = stats };
+    }
+
+    /// <summary>
+    /// What is wrong with this message as one from an executor of a campaign whose inputs are at most
+    /// <paramref name="maxLen"/> bytes, or null: the fields its kind uses must be there and make sense.
+    /// </summary>
+    public string? ProblemFromExecutor(int maxLen)
+    {
+        if (Kind is MessageKind.Start or MessageKind.AddInput or MessageKind.HangParent)
+            return $"{Kind} is the supervisor's message";
+        if (Input.Length > maxLen)
+            return $"{Kind} carries an input of {Input.Length} bytes (at most {maxLen})";
+        if (Stats.Execs < 0 || Stats.Cov < 0 || Stats.Features < 0 || Stats.CorpusCount < 0 || Stats.CorpusBytes < 0 || Stats.Overflows < 0 || Stats.LengthLimit < 0 || Stats.Edges < 0)
+            return $"{Kind} carries negative statistics";
+        return Kind switch
+        {
+            MessageKind.Hello when Numbers.Length != 2 || Numbers[0] < 0 => "Hello needs [slot, area fd]",
+            MessageKind.Crash when Numbers.Length < 2 || !Enum.IsDefined((Crashes.ArtifactKind)Numbers[0]) || Numbers[1] < 0 => "Crash needs [artifact kind, executions]",
+            MessageKind.MergeFeatures when Numbers.Length < 1 || Numbers[0] < 0 => "MergeFeatures needs [input index]",
+            _ => null,
+        };
     }
 
     private static void WriteList(BinaryWriter w, List<byte[]> list)
@@ -82,7 +126,7 @@ internal sealed class Message
 
     private static List<byte[]> ReadList(BinaryReader r)
     {
-        int count = r.ReadInt32();
+        int count = Count(r, sizeof(int));
         var list = new List<byte[]>(count);
         for (int i = 0; i < count; i++)
             list.Add(ReadBytes(r));
@@ -95,9 +139,15 @@ internal sealed class Message
         w.Write(bytes);
     }
 
-    private static byte[] ReadBytes(BinaryReader r)
+    /// <summary>A count of elements of <paramref name="size"/> bytes that the rest of the message can hold.</summary>
+    private static int Count(BinaryReader r, int size)
     {
         int n = r.ReadInt32();
-        return r.ReadBytes(n) is { } b && b.Length == n ? b : throw new EndOfStreamException();
+        long left = r.BaseStream.Length - r.BaseStream.Position;
+        if (n < 0 || (long)n * size > left)
+            throw new InvalidDataException($"a count of {n} elements of {size} bytes where {left} bytes are left");
+        return n;
     }
+
+    private static byte[] ReadBytes(BinaryReader r) => r.ReadBytes(Count(r, 1));
 }

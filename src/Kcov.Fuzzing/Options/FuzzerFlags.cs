@@ -36,6 +36,8 @@ internal static class FuzzerFlags
         Int("cross_over", "1", "If 1, splice corpus inputs together (CrossOver).", (o, v) => o.CrossOver = v != 0, max: 1),
         Int("use_cmp", "1", "If 1, use comparison hints: re-run each new corpus input under KCOV_TRACE_CMP and substitute comparison operands.",
             (o, v) => o.UseCmp = v != 0, max: 1),
+        Int("reduce_inputs", "1", "If 1, an input this campaign saved is removed from the corpus directory once smaller inputs own all its features (seeds never are).",
+            (o, v) => o.ReduceInputs = v != 0, max: 1),
         Int("use_value_profile", "0", "If 1, the closeness of comparison operands is signal too (each input runs once more under KCOV_TRACE_CMP).",
             (o, v) => o.UseValueProfile = v != 0, max: 1),
         Int("entropic", "0", "If 1, pick corpus inputs by the entropic power schedule (energy from the rare features their mutants hit).",

@@ -23,6 +23,7 @@ internal sealed class FuzzerOptions
     public int MutateDepth { get; set; } = 5;
     public bool CrossOver { get; set; } = true;
     public bool UseCmp { get; set; } = true;
+    public bool ReduceInputs { get; set; } = true;
     public bool UseCallHooks { get; set; } = true;
     public bool Entropic { get; set; }
     public bool UseValueProfile { get; set; }

@@ -184,9 +184,9 @@ public sealed class KcovRemoteDevice : IKcovDevice
         {
             area = KcovArea.OpenShared(name);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
-            throw new IOException($"the service's kcov area '{name}' cannot be mapped here ({e.Message}); run the client on the service's machine, as its user, with the same /dev/shm.", e);
+            throw new IOException($"the service's kcov area '{name}' cannot be mapped here ({e.Message}); run the client on the service's machine, as its user, in the same PID namespace (the name is under /proc).", e);
         }
         return result;
     }

@@ -34,12 +34,27 @@ internal sealed class Artifacts(FuzzerOptions options, StatusPrinter status)
         string path = options.ExactArtifactPath.Length > 0 && Written.Count == 0
             ? options.ExactArtifactPath
             : $"{options.ArtifactPrefix}{CrashReport.Prefix(kind)}-{CorpusDirectory.Sha1(input)}";
-        AtomicFile.WriteAllBytes(path, input);
+        string found = $"INFO: found after {execs} executions{Environment.NewLine}";
+        string base64 = input.Length <= 4096 ? $"Base64: {Convert.ToBase64String(input)}{Environment.NewLine}" : "";
+        try
+        {
+            AtomicFile.Write(path, stream =>
+            {
+                stream.Write(input, 0, input.Length / 2);
+                if (FaultInjection.Hit("artifact-save"))
+                    FaultInjection.Act("artifact-save", path);
+                stream.Write(input, input.Length / 2, input.Length - input.Length / 2);
+            });
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The finding is not lost with the file: the report and the input go to stderr first.
+            status.Report($"{CrashReport.Prefix(kind)}: {signature} (not written)", reportText + found +
+                $"artifact_prefix='{options.ArtifactPrefix}'; Test unit NOT written to {path}: {e.Message}{Environment.NewLine}" + base64);
+            throw;
+        }
         Written.Add(path);
-        string written = $"INFO: found after {execs} executions{Environment.NewLine}" +
-            $"artifact_prefix='{options.ArtifactPrefix}'; Test unit written to {path}{Environment.NewLine}";
-        if (input.Length <= 4096)
-            written += $"Base64: {Convert.ToBase64String(input)}{Environment.NewLine}";
+        string written = found + $"artifact_prefix='{options.ArtifactPrefix}'; Test unit written to {path}{Environment.NewLine}" + base64;
         status.Report($"{CrashReport.Prefix(kind)}: {signature} -> {path}", reportText + written);
         return path;
     }

@@ -13,11 +13,22 @@ namespace Kcov.Fuzzing.Supervisor;
 /// turns what they do into a stream of <see cref="PoolEvent"/>s, and watches them: an input
 /// that runs past -timeout, or an RSS past -rss_limit_mb, gets the executor killed, and its
 /// death comes out of <see cref="Events"/> with the input read back from the control block.
+/// <para>
+/// An executor runs the target, which may write anywhere in its process: everything it writes is
+/// hostile input here. Sizes and offsets come from the supervisor's own copy of the control
+/// block's geometry; the block and every message are checked before they are believed, and an
+/// executor that wrote garbage is killed and reported (<see cref="KillReason.Garbage"/>); the only
+/// paths the supervisor opens are its own making (its socket, /proc/&lt;pid it started&gt;/fd/&lt;n&gt;),
+/// and it deletes none: its socket is abstract, its shared memory memfds.
+/// </para>
 /// </summary>
 internal sealed class ExecutorPool : IDisposable
 {
     private static readonly TimeSpan StartupLimit = TimeSpan.FromSeconds(120);
     private static readonly TimeSpan ExitLimit = TimeSpan.FromSeconds(30);
+
+    /// <summary>Room for a crash report's text and a -merge input's features beside the input itself.</summary>
+    private const int MessageOverhead = 64 << 20;
 
     /// <summary>
     /// The short timeout (seconds) of inputs derived from a parent whose children hung. Being killed
@@ -29,7 +40,10 @@ internal sealed class ExecutorPool : IDisposable
     public const double KnownHangCheckSeconds = 0.25;
 
     private readonly FuzzerOptions _options;
-    private readonly string _socketPath;
+    /// <summary>"@name" (abstract: no file) on Linux, a path in the temp directory elsewhere.</summary>
+    private readonly string _socketAddress;
+    private readonly int _maxMessage;
+    private bool _stopRequested;
     private readonly Socket _listener;
     private readonly BlockingCollection<PoolEvent> _events = new();
     private readonly List<ExecutorProcess> _live = [];
@@ -48,19 +62,23 @@ internal sealed class ExecutorPool : IDisposable
     {
         _forwardOutput = forwardOutput;
         _options = options;
-        SharedMemorySweeper.Sweep();
+        _maxMessage = (int)Math.Min(int.MaxValue, MessageOverhead + 2L * maxLen);
         Block = ControlBlock.Create(slots, maxLen, runsLimit);
-        _socketPath = Path.Combine(Path.GetTempPath(), $"kcov-fuzz-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40] + ".sock");
+        string name = $"kcov-fuzz-{Environment.ProcessId}-{Guid.NewGuid():N}";
+        _socketAddress = OperatingSystem.IsLinux() ? "@" + name : Path.Combine(Path.GetTempPath(), name[..40] + ".sock");
         _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        _listener.Bind(new UnixDomainSocketEndPoint(_socketPath));
-        if (!OperatingSystem.IsWindows())
-            File.SetUnixFileMode(_socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        _listener.Bind(Channel.EndPoint(_socketAddress));
+        if (!_socketAddress.StartsWith('@') && !OperatingSystem.IsWindows())
+            File.SetUnixFileMode(_socketAddress, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         _listener.Listen(8);
     }
 
     public ControlBlock Block { get; }
 
     public IReadOnlyList<ExecutorProcess> Live => _live;
+
+    /// <summary>RequestStop was called: the supervisor's own record, not the shared stop word executors can write.</summary>
+    public bool StopRequested => Volatile.Read(ref _stopRequested);
 
     /// <summary>Executors started after the first one in each slot.</summary>
     public int Restarts { get; private set; }
@@ -95,10 +113,15 @@ internal sealed class ExecutorPool : IDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         executor.Channel = Accept(executor);
-        var hello = executor.Channel.Receive();
-        if (hello?.Kind != MessageKind.Hello || hello.Numbers[0] != slot)
-            throw new FuzzerUsageException("the executor did not say hello; is the harness calling Kcov.Fuzzing.Fuzzer.Run(args, target) from Main?");
-        executor.AreaName = hello.Text;
+        string? problem = Hello(executor);
+        if (problem is not null)
+        {
+            int pid = executor.Process.Id;
+            executor.KillForGarbage(problem);
+            executor.Process.WaitForExit();
+            executor.Dispose();
+            throw new FuzzerUsageException($"the executor (pid {pid}) was killed: {problem}; is the harness calling Kcov.Fuzzing.Fuzzer.Run(args, target) from Main?");
+        }
         executor.Channel.Send(start);
         _live.Add(executor);
         new Thread(() => ReadMessages(executor)) { IsBackground = true, Name = $"kcov-fuzz-executor-{slot}" }.Start();
@@ -136,8 +159,49 @@ internal sealed class ExecutorPool : IDisposable
         }
     }
 
+    /// <summary>
+    /// Reads the executor's Hello: its slot and the descriptor number of its kcov area, which is mapped
+    /// here (see <see cref="ExecutorArea"/>). Returns what was wrong with it, or null.
+    /// </summary>
+    private string? Hello(ExecutorProcess executor)
+    {
+        Message? hello;
+        try
+        {
+            hello = executor.Channel!.Receive();
+        }
+        catch (InvalidDataException e)
+        {
+            return $"it sent garbage instead of its hello ({e.Message})";
+        }
+        if (hello is null)
+            return "it did not say hello";
+        if (hello.Kind != MessageKind.Hello)
+            return $"it sent {hello.Kind} before its hello";
+        if (hello.ProblemFromExecutor(Block.MaxLen) is { } shape)
+            return $"it sent a malformed hello ({shape})";
+        if (hello.Numbers[0] != executor.Slot)
+            return $"it said it runs slot {hello.Numbers[0]}, not {executor.Slot}";
+        // -1: no /proc to name the area through (not Linux); ServiceArea: the area is a service's, not the
+        // executor's (an HTTP target). No last blocks then.
+        if ((hello.Numbers[1] == -1 && !OperatingSystem.IsLinux()) || hello.Numbers[1] == TargetRunner.ServiceArea)
+            return null;
+        executor.Area = ExecutorArea.Map(executor.Process.Id, hello.Numbers[1], _options.AreaWords, out var problem);
+        return problem;
+    }
+
+    /// <summary>
+    /// The executor sent a message that makes no sense to the campaign (a -merge index out of range):
+    /// it is killed like one that wrote garbage.
+    /// </summary>
+    public static void Reject(ExecutorProcess executor, string problem) => executor.KillForGarbage($"it sent a message that makes no sense here ({problem})");
+
     /// <summary>Asks all executors to stop after their current input.</summary>
-    public void RequestStop() => Block.RequestStop();
+    public void RequestStop()
+    {
+        Volatile.Write(ref _stopRequested, true);
+        Block.RequestStop();
+    }
 
     /// <summary>Sends a message to every live executor but one (-jobs corpus sharing).</summary>
     public void Broadcast(Message message, ExecutorProcess except)
@@ -159,13 +223,12 @@ internal sealed class ExecutorPool : IDisposable
         executor.Process.WaitForExit(); // also drains its stdout/stderr readers
         int exitCode = executor.Process.ExitCode;
         if (executor.SaidDone && exitCode == 0 && executor.Killed == KillReason.None)
-        {
-            executor.CleanUpSharedMemory();
             return new PoolEvent(executor, null);
-        }
-        bool inInput = Block.State(executor.Slot) == ControlBlock.StateRunning;
+        // The slot is believed only if it makes sense: its input is then the one that was running.
+        string? slotGarbage = Block.CheckSlot(executor.Slot);
+        bool inInput = slotGarbage is null && Block.State(executor.Slot) == ControlBlock.StateRunning;
         byte[]? input = inInput ? Block.ReadInput(executor.Slot) : null;
-        ulong[] pcs = inInput ? _lastBlocks.Read(executor.AreaName, Block.TraceMode(executor.Slot)) : [];
+        ulong[] pcs = inInput ? _lastBlocks.Read(executor.Area, Block.TraceMode(executor.Slot)) : [];
         var report = executor.Killed switch
         {
             KillReason.Timeout => CrashReport.Timeout(_options.TimeoutSeconds, _lastBlocks.Loop(pcs)),
@@ -174,21 +237,34 @@ internal sealed class ExecutorPool : IDisposable
             KillReason.KnownHang => CrashReport.Timeout(_options.TimeoutSeconds, _lastBlocks.Loop(pcs),
                 $"timeout: the input was stopped after {KnownHangCheckSeconds} s in the loop of a hang already reported"),
             KillReason.Rss => CrashReport.OutOfMemory(executor.PeakRssMb, _options.RssLimitMb),
+            KillReason.Garbage => CrashReport.Garbage(executor.Garbage!),
+            _ when slotGarbage is not null => CrashReport.Garbage(slotGarbage),
             _ => CrashReport.FromDeath(executor.StderrTail, exitCode),
         };
         if (inInput)
             report = report.WithLastBlocks(_lastBlocks.Describe(pcs));
         ulong parent = inInput ? Block.Parent(executor.Slot) : 0;
-        executor.CleanUpSharedMemory();
         return new PoolEvent(executor, null, report, input, parent);
     }
 
     private void Watch()
     {
+        if (Block.CheckHeader() is { } header)
+        {
+            // Any executor may have written it: none is believed any more. Restarted ones get the header back.
+            foreach (var e in _live)
+                e.KillForGarbage(header);
+            Block.WriteHeader();
+        }
         foreach (var e in _live)
         {
             if (e.Killed != KillReason.None)
                 continue;
+            if (Block.CheckSlot(e.Slot) is { } slot)
+            {
+                e.KillForGarbage(slot);
+                continue;
+            }
             long rss = e.RssMb();
             PeakRssMb = Math.Max(PeakRssMb, rss);
             if (_options.RssLimitMb > 0 && rss > _options.RssLimitMb)
@@ -206,31 +282,66 @@ internal sealed class ExecutorPool : IDisposable
         }
     }
 
-    /// <summary>Whether the executor's running input is in the loop of a hang already reported (its kcov area says where it is).</summary>
+    /// <summary>
+    /// Whether the executor's running input spins in the loop of a hang already reported (its kcov area
+    /// says where it is). The trace must end in whole turns of a loop: an input that is only slow (a
+    /// JIT compilation on a loaded machine, say) shows a last block that does not repeat, and is left alone.
+    /// </summary>
     private bool InKnownLoop(ExecutorProcess e) =>
-        _lastBlocks.Loop(_lastBlocks.Read(e.AreaName, Block.TraceMode(e.Slot))) is { } loop && KnownHangs.Contains($"Timeout <- {loop}");
+        _lastBlocks.Loop(_lastBlocks.Read(e.Area, Block.TraceMode(e.Slot)), out int turns) is { } loop
+        && turns >= LastBlocks.LoopTurns && KnownHangs.Contains($"Timeout <- {loop}");
 
     private void ReadMessages(ExecutorProcess executor)
     {
-        while (executor.Channel!.Receive() is { } message)
-            _events.Add(new PoolEvent(executor, message));
+        try
+        {
+            while (executor.Channel!.Receive() is { } message)
+            {
+                if (message.ProblemFromExecutor(Block.MaxLen) is { } problem)
+                {
+                    executor.KillForGarbage($"it sent a malformed message ({problem})");
+                    break;
+                }
+                _events.Add(new PoolEvent(executor, message));
+            }
+        }
+        catch (InvalidDataException e)
+        {
+            executor.KillForGarbage($"it sent garbage on its socket ({e.Message})");
+        }
         _events.Add(new PoolEvent(executor, null));
     }
 
+    /// <summary>
+    /// The executor's connection. On Linux the socket is abstract (any process may connect), so the
+    /// kernel's word on who connected (SO_PEERCRED) must be the process started for this slot; any
+    /// other connection is closed unread.
+    /// </summary>
     private Channel Accept(ExecutorProcess executor)
     {
         var clock = Stopwatch.StartNew();
-        while (!_listener.Poll(100_000, SelectMode.SelectRead))
+        while (true)
         {
-            if (executor.Process.HasExited || clock.Elapsed > StartupLimit)
+            if (!_listener.Poll(100_000, SelectMode.SelectRead))
             {
-                executor.Process.WaitForExit();
-                string why = executor.Process.HasExited ? $"exited with code {executor.Process.ExitCode}" : "did not connect";
-                string last = executor.StderrTail.Trim().Split('\n').LastOrDefault() ?? "";
-                throw new FuzzerUsageException($"the executor {why} before it started fuzzing{(last.Length > 0 ? $" ({last.Trim()})" : "")}; run the harness on one input file to see why");
+                if (executor.Process.HasExited || clock.Elapsed > StartupLimit)
+                {
+                    if (!executor.Process.HasExited)
+                        executor.Kill(KillReason.Stop);
+                    executor.Process.WaitForExit();
+                    string why = clock.Elapsed > StartupLimit ? "did not connect" : $"exited with code {executor.Process.ExitCode}";
+                    string last = executor.StderrTail.Trim().Split('\n').LastOrDefault() ?? "";
+                    throw new FuzzerUsageException($"the executor {why} before it started fuzzing{(last.Length > 0 ? $" ({last.Trim()})" : "")}; run the harness on one input file to see why");
+                }
+                continue;
             }
+            var socket = _listener.Accept();
+            int? peer = Channel.PeerProcessIdOf(socket);
+            if (peer is null || peer == executor.Process.Id)
+                return new Channel(socket, _maxMessage);
+            Console.Error.WriteLine($"INFO: refused a connection to the executor socket from process {peer}, which is not the executor (pid {executor.Process.Id})");
+            socket.Dispose();
         }
-        return new Channel(_listener.Accept());
     }
 
     private ProcessStartInfo ExecutorStartInfo(int slot)
@@ -248,7 +359,7 @@ internal sealed class ExecutorPool : IDisposable
         };
         foreach (var arg in viaDotnet ? commandLine : commandLine.Skip(1))
             info.ArgumentList.Add(arg);
-        info.Environment[ExecutorMain.EnvironmentVariable] = $"{_socketPath}|{Block.Path}|{slot}";
+        info.Environment[ExecutorMain.EnvironmentVariable] = $"{_socketAddress}|{Block.Path}|{slot}";
         if (_options.RssLimitMb > 0)
         {
             // The GC heap limit turns most runaway allocations into an OutOfMemoryException the
@@ -264,13 +375,14 @@ internal sealed class ExecutorPool : IDisposable
         {
             e.Kill(KillReason.Stop);
             e.Process.WaitForExit();
-            e.CleanUpSharedMemory();
             e.Dispose();
         }
         _live.Clear();
         _listener.Dispose();
-        try { File.Delete(_socketPath); } catch (IOException) { }
+        if (!_socketAddress.StartsWith('@'))
+        {
+            try { File.Delete(_socketAddress); } catch (IOException) { }
+        }
         Block.Dispose();
-        Block.Unlink();
     }
 }

@@ -32,8 +32,11 @@ internal sealed class ExecutorProcess : IDisposable
     public Process Process { get; }
     public Channel? Channel { get; set; }
 
-    /// <summary>The executor's kcov area under /dev/shm (from its Hello), removed after it dies.</summary>
-    public string AreaName { get; set; } = "";
+    /// <summary>The executor's kcov area, mapped at its Hello (null where there is no /proc); read after it dies.</summary>
+    public ExecutorArea? Area { get; set; }
+
+    /// <summary>What the executor wrote that made the supervisor kill it (<see cref="KillReason.Garbage"/>), or null.</summary>
+    public string? Garbage { get; private set; }
 
     /// <summary>Why the supervisor killed it, if it did.</summary>
     public KillReason Killed { get; set; }
@@ -105,28 +108,17 @@ internal sealed class ExecutorProcess : IDisposable
         try { Process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
     }
 
-    /// <summary>
-    /// Removes what a dead executor left under /dev/shm: its area (kcov-&lt;pid&gt;-...). A killed
-    /// process cannot clean up after itself, and /dev/shm is memory.
-    /// </summary>
-    public void CleanUpSharedMemory()
+    /// <summary>The executor wrote <paramref name="what"/> where it may not: it is killed, and the supervisor believes nothing more from it.</summary>
+    public void KillForGarbage(string what)
     {
-        if (AreaName.Length > 0)
-            TryDelete(AreaName);
-        if (!Directory.Exists("/dev/shm"))
-            return;
-        foreach (var path in Directory.EnumerateFiles("/dev/shm", $"kcov-{Process.Id}-*"))
-            TryDelete(path);
-    }
-
-    private static void TryDelete(string path)
-    {
-        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        Garbage ??= what;
+        Kill(KillReason.Garbage);
     }
 
     public void Dispose()
     {
         Channel?.Dispose();
+        Area?.Dispose();
         Process.Dispose();
     }
 }

@@ -22,9 +22,15 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
 {
     private const int MaxDeathsBetweenInputs = 3;
 
+    /// <summary>libFuzzer's error for a campaign whose initial corpus covered nothing, with the fix.</summary>
+    internal const string NotInstrumented = "no interesting inputs were found. Is the code instrumented for coverage? " +
+        "Run the harness with `dotnet kcov fuzz Harness.dll`, or instrument its targets with `dotnet kcov instrument --trace pc,cmp`.";
+
     private StatusPrinter _status = null!;
     private Artifacts _artifacts = null!;
     private readonly HashSet<string> _known = [];
+    /// <summary>Corpus files this campaign wrote: the only ones -reduce_inputs=1 may remove (never a seed).</summary>
+    private readonly HashSet<string> _saved = [];
     private readonly HashSet<string> _poison = [];
     private readonly List<byte[]> _corpus = [];
     /// <summary>Inputs that killed an executor: sent to every new executor, which never runs them.</summary>
@@ -65,16 +71,27 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
         uint seed = options.Seed != 0 ? options.Seed : (uint)Random.Shared.Next(1, int.MaxValue);
         _status.Info($"Seed: {seed}");
         var seeds = CorpusDirectory.Load(corpusDirectories, 0, out _);
-        foreach (var dir in corpusDirectories)
-            _status.Info($"{(Directory.Exists(dir) ? Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Count() : 0)} files found in {dir}");
+        for (int i = 0; i < corpusDirectories.Count; i++)
+        {
+            string dir = corpusDirectories[i];
+            if (Directory.Exists(dir))
+                // Not the dot-files of writes cut short (AtomicFile), which Load skips too.
+                _status.Info($"{Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Count(f => !Path.GetFileName(f).StartsWith('.'))} files found in {dir}");
+            else if (i == 0)
+            {
+                // New inputs go to the first directory, so it is made; a misspelt path must not go unnoticed.
+                Directory.CreateDirectory(dir);
+                _status.Info($"corpus directory '{dir}' did not exist; created it (new inputs are saved there)");
+            }
+            else
+                _status.Info($"corpus directory '{dir}' does not exist; no inputs read from it");
+        }
         int maxLen = options.MaxLen > 0 ? options.MaxLen : Math.Max(4096, seeds.Count == 0 ? 0 : seeds.Max(s => s.Length));
         if (options.MaxLen == 0)
             _status.Info($"-max_len is not provided; Kcov.Fuzzing will not generate inputs larger than {maxLen} bytes");
         foreach (var s in seeds)
             if (_known.Add(CorpusDirectory.Sha1(s)))
                 _corpus.Add(s);
-        if (corpusDirectories.Count > 0)
-            Directory.CreateDirectory(corpusDirectories[0]);
 
         using var pool = new ExecutorPool(options, options.ExecutorCount, maxLen, options.Runs, forwardOutput);
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; pool.RequestStop(); };
@@ -99,7 +116,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
                     if (deathsBetweenInputs >= MaxDeathsBetweenInputs)
                         throw new FuzzerUsageException($"the executor keeps dying outside of any input ({e.Death.Title}); the harness itself fails, run it on one input file to see why");
                     OnDeath(pool, e, pool.Block.TotalExecs);
-                    if (!pool.Block.StopRequested && (options.Runs < 0 || pool.Block.TotalExecs < options.Runs))
+                    if (!pool.StopRequested && (options.Runs < 0 || pool.Block.TotalExecs < options.Runs))
                     {
                         _restartCount++;
                         pool.Start(e.Executor.Slot, StartMessage(seed, e.Executor.Slot, maxLen));
@@ -171,10 +188,14 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
                     _newInputs++;
                     if (corpusDirectories.Count > 0)
                     {
+                        string sha1 = CorpusDirectory.Sha1(m.Input);
+                        if (!File.Exists(Path.Combine(corpusDirectories[0], sha1)))
+                            _saved.Add(sha1);
                         string path = CorpusDirectory.Save(corpusDirectories[0], m.Input);
                         if (options.Verbosity >= 2)
                             _status.Info($"saved {path}");
                     }
+                    Drop(m.Inputs);
                     if (options.ExecutorCount > 1)
                         pool.Broadcast(new Message { Kind = MessageKind.AddInput, Input = m.Input }, e.Executor);
                     _status.Line(m.Stats.Execs, m.Text, m.Stats, e.Executor.RssMb(),
@@ -195,6 +216,10 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
                 break;
             case MessageKind.Inited:
                 _latest = m.Stats;
+                // libFuzzer's check: a target whose seeds reached no instrumented code is fuzzed blind
+                // (code that calls Kcov.Runtime but whose seeds covered nothing yet may still find some).
+                if (m.Stats.Cov == 0 && !InstrumentedCode.IsLoaded())
+                    throw new FuzzerUsageException(NotInstrumented);
                 if (e.Executor.Slot == 0 && _restartCount == 0)
                     _status.Line(m.Stats.Execs, "INITED", m.Stats, e.Executor.RssMb());
                 break;
@@ -206,6 +231,24 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
             case MessageKind.Done:
                 _latest = m.Stats;
                 break;
+        }
+    }
+
+    /// <summary>
+    /// -reduce_inputs=1: inputs a new one pushed out of the corpus (smaller inputs own all their features)
+    /// leave the corpus the executors restart with, and their files go if this campaign wrote them.
+    /// </summary>
+    private void Drop(List<byte[]> dropped)
+    {
+        foreach (var input in dropped)
+        {
+            string sha1 = CorpusDirectory.Sha1(input);
+            if (!options.ReduceInputs || !_saved.Remove(sha1))
+                continue;
+            _corpus.RemoveAll(c => c.AsSpan().SequenceEqual(input));
+            File.Delete(Path.Combine(corpusDirectories[0], sha1));
+            if (options.Verbosity >= 2)
+                _status.Info($"removed {sha1}: smaller inputs have all its features");
         }
     }
 

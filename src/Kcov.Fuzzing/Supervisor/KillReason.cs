@@ -12,4 +12,6 @@ internal enum KillReason
     ShortTimeout,
     /// <summary>Its input was caught in the loop of a hang already reported (cut early).</summary>
     KnownHang,
+    /// <summary>It wrote garbage into the control block or its socket (see <see cref="ExecutorProcess.Garbage"/>).</summary>
+    Garbage,
 }

@@ -3,9 +3,9 @@ using Kcov.Coverage;
 namespace Kcov.Fuzzing.Supervisor;
 
 /// <summary>
-/// Reads what an executor's input ran from its kcov area (a file under /dev/shm, which outlives
-/// the process: coverage lives where a crash cannot lose it) and symbolizes the last PCs with the PC
-/// maps next to the harness. For a hang or a stack overflow, the runtime gives no source lines; the
+/// Reads what an executor's input ran from its kcov area (which the supervisor mapped at the
+/// executor's hello, so it outlives the process: coverage lives where a crash cannot lose it) and
+/// symbolizes the last PCs with the PC maps next to the harness. For a hang or a stack overflow, the runtime gives no source lines; the
 /// trace does. A hang's signature is the loop it is stuck in: the methods of its last blocks.
 /// </summary>
 internal sealed class LastBlocks(string mapDirectory)
@@ -19,29 +19,22 @@ internal sealed class LastBlocks(string mapDirectory)
     private const int Described = 256;
 
     /// <summary>The turns of a loop its signature is taken from (enough for the branches inside it to show).</summary>
-    private const int LoopTurns = 8;
+    public const int LoopTurns = 8;
 
     /// <summary>At most this many methods name a loop.</summary>
     private const int LoopMethods = 3;
 
     private readonly Lazy<Symbolizer?> _symbolizer = new(() => Load(mapDirectory));
 
-    /// <summary>The last PCs of a trace-pc area, oldest first; empty if the area is gone or not a PC trace.</summary>
-    public ulong[] Read(string areaName, KcovMode mode)
+    /// <summary>The last PCs of a trace-pc area, oldest first; empty without an area or for a comparison trace.</summary>
+    public ulong[] Read(ExecutorArea? area, KcovMode mode)
     {
-        if (mode != KcovMode.TracePc || areaName.Length == 0 || !File.Exists(areaName))
+        if (mode != KcovMode.TracePc || area is null)
             return [];
-        try
-        {
-            using var area = KcovArea.OpenShared(areaName);
-            var words = area.Words;
-            int count = (int)Math.Min(words[0], (ulong)words.Length - 1);
-            return words.Slice(1 + Math.Max(0, count - Examined), Math.Min(count, Examined)).ToArray();
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
-        {
-            return [];
-        }
+        var words = area.Words;
+        // The count is the target's process's to write: believe it only within the area.
+        int count = (int)Math.Min(words[0], (ulong)words.Length - 1);
+        return words.Slice(1 + Math.Max(0, count - Examined), Math.Min(count, Examined)).ToArray();
     }
 
     /// <summary>The last of <paramref name="pcs"/>, symbolized ("   0x... Function file:line"), a loop as one line with its count.</summary>
@@ -60,12 +53,16 @@ internal sealed class LastBlocks(string mapDirectory)
     /// two. A trace whose last block does not repeat (the input blocks, or spins in code that is not
     /// instrumented) is named by that last block. Null when there is no trace.
     /// </summary>
-    public string? Loop(ulong[] pcs)
+    public string? Loop(ulong[] pcs) => Loop(pcs, out _);
+
+    /// <summary>As <see cref="Loop(ulong[])"/>; <paramref name="turns"/> is how many times the last block repeats in the tail examined (up to 8).</summary>
+    public string? Loop(ulong[] pcs, out int turns)
     {
+        turns = 0;
         if (pcs.Length == 0)
             return null;
         ulong last = pcs[^1];
-        int start = pcs.Length - 1, turns = 0;
+        int start = pcs.Length - 1;
         for (int i = pcs.Length - 2; i >= 0 && turns < LoopTurns; i--)
             if (pcs[i] == last)
             {

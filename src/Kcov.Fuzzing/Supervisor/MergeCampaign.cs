@@ -41,9 +41,15 @@ internal sealed class MergeCampaign(FuzzerOptions options, IReadOnlyList<string>
             {
                 if (e.Message?.Kind == MessageKind.MergeFeatures)
                 {
-                    int index = (int)e.Message.Numbers[0];
+                    long index = e.Message.Numbers[0];
+                    // Inputs are run in order from `next`: any other index is not the executor's answer.
+                    if (index < next || index >= inputs.Count)
+                    {
+                        ExecutorPool.Reject(e.Executor, $"features of input {index}, expected {next}..{inputs.Count - 1}");
+                        continue;
+                    }
                     features[index] = e.Message.Features;
-                    next = index + 1;
+                    next = (int)index + 1;
                 }
                 else if (e.Death is not null && e.DeathInput is null)
                 {
