@@ -1,7 +1,7 @@
 namespace Kcov.AspNetCore.Tests;
 
 /// <summary>
-/// <c>kcov fuzz-http</c> end to end: the CLI is the supervisor, started again as its executor, and
+/// <c>dotnet kcov fuzz-http</c> end to end: the CLI is the supervisor, started again as its executor, and
 /// fuzzes the instrumented OrderService running as its own process, from an empty corpus with a
 /// bounded budget; the crash artifact is the request body, and reproducing it gives the report again.
 /// </summary>

@@ -4,7 +4,7 @@ using Kcov.Fuzzing;
 namespace Kcov.Cli.Commands;
 
 /// <summary>
-/// <c>kcov fuzz-http &lt;url&gt; --control SOCKET [-X METHOD] [--content-type T] [-H 'Name: value']... [libFuzzer flags] [CORPUS_DIR | FILE]...</c>:
+/// <c>dotnet kcov fuzz-http &lt;url&gt; --control SOCKET [-X METHOD] [--content-type T] [-H 'Name: value']... [libFuzzer flags] [CORPUS_DIR | FILE]...</c>:
 /// fuzzes a running service (ASP.NET Core with Kcov.AspNetCore, started with KCOV_CONTROL=SOCKET and
 /// its code instrumented): each input is a request body sent with the fuzzer's kcov-handle, the signal
 /// is the coverage of the request and of the work it queued, read over the control endpoint. This

@@ -2,7 +2,7 @@ namespace Kcov.Fuzzing;
 
 /// <summary>
 /// A running HTTP service as a fuzz target (<see cref="Fuzzer.Run(string[], HttpFuzzTarget)"/>,
-/// <c>kcov fuzz-http</c>): each input is the body of one request that carries the fuzzer's
+/// <c>dotnet kcov fuzz-http</c>): each input is the body of one request that carries the fuzzer's
 /// common handle in the <c>kcov-handle</c> header. The signal is the coverage of that request
 /// and of the work it queued, read from the service's kcov device over its control endpoint;
 /// a fault the service's tracked work meets (an exception in the request or in a queued item)
