@@ -32,6 +32,17 @@ public static class Fuzzer
         return Run(args, FuzzTarget.From(target));
     }
 
+    /// <summary>
+    /// Fuzzes a running HTTP service (ASP.NET Core with Kcov.AspNetCore, its control endpoint on):
+    /// each input is the body of a request; the signal is the coverage of that request and of the
+    /// work it queued, read from the service's device over the control endpoint. Returns the exit code.
+    /// </summary>
+    public static int Run(string[] args, HttpFuzzTarget target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        return Run(args, new Service.HttpTarget(target));
+    }
+
     internal static int Run(string[] args, FuzzTarget target)
     {
         int exitCode = RunMode(args, target);
@@ -56,7 +67,8 @@ public static class Fuzzer
                 Console.Out.Write(FuzzerFlags.Help(program));
                 return 0;
             }
-            // Checked here, once, so a bad file is one line and not an executor that fails to start.
+            // Checked here, once, so a bad file or service is one line and not an executor that fails to start.
+            target.Check();
             if (options.DictionaryPath.Length > 0)
                 Console.Error.WriteLine($"INFO: dictionary: {Mutation.TokenDictionary.Parse(options.DictionaryPath).Count} entries");
             var files = options.Positional.Where(File.Exists).ToList();

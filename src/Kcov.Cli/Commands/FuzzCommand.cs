@@ -17,7 +17,7 @@ namespace Kcov.Cli.Commands;
 internal static class FuzzCommand
 {
     /// <summary>Assemblies next to a harness that are the fuzzer's or the framework's, never a target.</summary>
-    private static readonly HashSet<string> KcovAssemblies = ["Kcov.Runtime", "Kcov.Fuzzing", "Kcov.Coverage", "Kcov.Instrumentation", "dotnet-kcov"];
+    private static readonly HashSet<string> KcovAssemblies = ["Kcov.Runtime", "Kcov.Fuzzing", "Kcov.Coverage", "Kcov.Instrumentation", "dotnet-kcov", "Kcov.Control", "Kcov.AspNetCore"];
 
     private static readonly string[] FrameworkPrefixes = ["Spectre.Console", "System.", "Microsoft."];
 

@@ -73,6 +73,8 @@ internal sealed partial class CrashReport(ArtifactKind kind, string title, IRead
 
     private static CrashReport FromStack(Exception e)
     {
+        if (e is Service.ServiceFaultException fault)
+            return FromServiceFault(fault.Reports[0]);
         var kind = e is OutOfMemoryException ? ArtifactKind.Oom : ArtifactKind.Crash;
         var frames = new List<string>();
         var methods = new List<string>();
@@ -96,6 +98,26 @@ internal sealed partial class CrashReport(ArtifactKind kind, string title, IRead
         for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
             title += $"{Environment.NewLine} ---> {inner.GetType().FullName}: {inner.Message}";
         return new CrashReport(kind, title, Cap(frames), MakeSignature(type0, methods));
+    }
+
+    /// <summary>
+    /// A fault a service met in the work of an input, as its control endpoint reported it: where
+    /// (e.g. "queued work: Job") on the first line, then the exception's text, whose frames are the
+    /// service's. Reported as an exception of the target, saying where; the signature is built from
+    /// those frames as for an exception thrown here.
+    /// </summary>
+    public static CrashReport FromServiceFault(string report)
+    {
+        var lines = report.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        string where = lines[0];
+        string exception = lines.Count > 1 ? lines[1] : "";
+        var stack = lines.Skip(2).Select(l => l.Trim()).Where(l => l.StartsWith("at ", StringComparison.Ordinal)).ToList();
+        var methods = stack.Select(RuntimeLastWords.MethodOf).ToList();
+        var frames = stack.Select((f, i) => FrameLine(f, IsRuntimeFrame(methods[i], null))).ToList();
+        int colon = exception.IndexOf(':');
+        string type = colon > 0 ? exception[..colon] : exception.Length > 0 ? exception : "ServiceFault";
+        return new CrashReport(ArtifactKind.Crash, $"FATAL EXCEPTION in the .NET target (in the service, {where}): {exception}",
+            Cap(frames), MakeSignature(type, methods.Distinct().ToList()));
     }
 
     /// <summary>True for the line with which the runtime starts a fatal report on stderr.</summary>
@@ -191,10 +213,11 @@ internal sealed partial class CrashReport(ArtifactKind kind, string title, IRead
     public static string Prefix(ArtifactKind kind) => kind switch { ArtifactKind.Timeout => "timeout", ArtifactKind.Oom => "oom", _ => "crash" };
 
     /// <summary>
-    /// Frames of the runtimes, not of the target: .NET's (CoreLib's throw helpers live in Internal.*)
-    /// and kcov's trace entry points, which instrumented code calls in every block.
+    /// Frames of the runtimes, not of the target: .NET's (CoreLib's throw helpers live in Internal.*),
+    /// kcov's trace entry points, which instrumented code calls in every block, and Kcov.AspNetCore's
+    /// middleware and queue, which call a service's code.
     /// </summary>
-    private static readonly string[] RuntimeNamespaces = ["System.", "Microsoft.", "Internal.", "Kcov.Trace.", "Kcov.TraceCalls.", "Kcov.Remote.", "Kcov.RemoteSection."];
+    private static readonly string[] RuntimeNamespaces = ["System.", "Microsoft.", "Internal.", "Kcov.Trace.", "Kcov.TraceCalls.", "Kcov.Remote.", "Kcov.RemoteSection.", "Kcov.AspNetCore."];
 
     /// <summary>
     /// A frame as printed: the target's own frames as .NET prints them, the runtime's marked

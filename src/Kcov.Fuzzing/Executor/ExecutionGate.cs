@@ -10,6 +10,7 @@ namespace Kcov.Fuzzing.Executor;
 internal sealed class ExecutionGate(ControlBlock? block, int slot, long runs)
 {
     private long _local;
+    private bool _stopRequested;
 
     /// <summary>
     /// False once the budget is spent or a stop was asked: do not run the input. A seed input
@@ -48,5 +49,14 @@ internal sealed class ExecutionGate(ControlBlock? block, int slot, long runs)
     /// <summary>Executions of the whole campaign (all executors, all restarts) so far.</summary>
     public long TotalExecs => block?.TotalExecs ?? _local;
 
-    public bool StopRequested => block?.StopRequested ?? false;
+    public bool StopRequested => block?.StopRequested ?? Volatile.Read(ref _stopRequested);
+
+    /// <summary>Ends the loop after the input running now: the campaign's stop, or, in process, the caller's.</summary>
+    public void RequestStop()
+    {
+        if (block is null)
+            Volatile.Write(ref _stopRequested, true);
+        else
+            block.RequestStop();
+    }
 }

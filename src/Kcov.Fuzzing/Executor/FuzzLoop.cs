@@ -200,7 +200,8 @@ internal sealed class FuzzLoop
             ReportCrash(error is not null ? CrashReport.FromException(error, _runner.ThrowSite) : CrashReport.ControlBlockOverwritten(overwritten!), input);
             if (error is OutOfMemoryException)
                 GC.Collect();
-            return !_stopped;
+            // A service that no longer answers takes every later input with it: stop here.
+            return !_stopped && error is not Service.ServiceLostException;
         }
         var info = Corpus.Offer(input, features, out var outcome);
         added = info;
@@ -233,15 +234,22 @@ internal sealed class FuzzLoop
         if (!_gate.TryBegin(info.Data, KcovMode.TraceCmp, info.Hash))
             return false;
         _runner.SetMode(KcovMode.TraceCmp);
+        Exception? error;
         try
         {
-            // Deterministic targets do not throw here: the input already ran cleanly.
-            _runner.Run(info.Data);
+            // Deterministic targets do not throw here: the input already ran cleanly. A service
+            // that stopped answering does, and it takes the campaign with it.
+            error = _runner.Run(info.Data);
         }
         finally
         {
             _gate.End();
             _runner.SetMode(KcovMode.TracePc);
+        }
+        if (error is Service.ServiceLostException)
+        {
+            ReportCrash(CrashReport.FromException(error), info.Data);
+            return false;
         }
         Execs++;
         // The search runs with the slot idle: however long it takes, it is not the input's run.

@@ -5,19 +5,25 @@ namespace Kcov.Fuzzing.Executor;
 /// run, leave the trace in the area for the caller to read. Create, use and dispose it on one
 /// thread: KCOV_ENABLE binds the calling thread, and only that thread's code is recorded. An
 /// async target is collected through remote sections instead (KCOV_REMOTE_ENABLE with a common
-/// handle; see <see cref="FuzzTarget.From(Func{ReadOnlyMemory{byte}, Task})"/>).
+/// handle; see <see cref="FuzzTarget.From(Func{ReadOnlyMemory{byte}, Task})"/>), and so is a
+/// service in another process, whose device the target opens (<see cref="FuzzTarget.OpenDevice"/>).
 /// </summary>
 internal sealed class TargetRunner : IDisposable
 {
     /// <summary>Instance ids of common handles: unique per process, as the remote map wants.</summary>
     private static int s_commonIds;
 
+    /// <summary>Tries at other ids when a common handle is taken (by another executor, with a remote device).</summary>
+    private const int HandleAttempts = 16;
+
     private readonly FuzzTarget _target;
-    private readonly KcovDevice _device;
+    private readonly IKcovDevice _device;
     private readonly KcovArea _area;
     private readonly int _areaWords;
-    private readonly ulong _commonHandle;
+    private ulong _commonHandle;
     private KcovMode _mode = KcovMode.TracePc;
+    /// <summary>Set once a service's device stopped answering: every later run returns it at once.</summary>
+    private Exception? _lost;
     private readonly int _threadId = Environment.CurrentManagedThreadId;
     private readonly (Exception? Exception, ulong Count)[] _throws = new (Exception?, ulong)[8];
     private int _throwCount;
@@ -27,7 +33,7 @@ internal sealed class TargetRunner : IDisposable
     {
         _target = target;
         _areaWords = areaWords;
-        _device = KcovDevice.Open();
+        _device = target.OpenDevice();
         try
         {
             _device.InitTrace(areaWords);
@@ -48,18 +54,23 @@ internal sealed class TargetRunner : IDisposable
     /// <summary>The area's words; word 0 is the count of the last run.</summary>
     public ReadOnlySpan<ulong> Area => _area.Words;
 
+    /// <summary><see cref="AreaDescriptor"/> of a runner whose area is a service's (an HTTP target), not this process's.</summary>
+    public const long ServiceArea = -2;
+
     /// <summary>
     /// The descriptor number of the area in this process (its shared name is /proc/&lt;pid&gt;/fd/&lt;n&gt;), which
-    /// the supervisor maps to read the trace after a crash; -1 where the name is not of that form (no /proc).
+    /// the supervisor maps to read the trace after a crash; -1 where the name is not of that form (no /proc);
+    /// <see cref="ServiceArea"/> when the device is a service's: its area holds the service's blocks.
     /// </summary>
     public long AreaDescriptor =>
-        _area.SharedName.StartsWith($"/proc/{Environment.ProcessId}/fd/", StringComparison.Ordinal)
+        _device is not LocalKcovDevice ? ServiceArea
+        : _area.SharedName.StartsWith($"/proc/{Environment.ProcessId}/fd/", StringComparison.Ordinal)
         && long.TryParse(_area.SharedName.AsSpan(_area.SharedName.LastIndexOf('/') + 1), out long fd) ? fd : -1;
 
     /// <summary>
     /// The PC of the block that threw the exception the last <see cref="Run"/> returned: the last block
     /// in the trace when it was thrown (before any finally block or handler ran), exact whatever the JIT
-    /// inlined. 0 when unknown (not traced on this thread: an async target; nothing instrumented ran).
+    /// inlined. 0 when unknown (not traced on this thread: an async target, a service; nothing instrumented ran).
     /// </summary>
     public ulong ThrowSite { get; private set; }
 
@@ -69,6 +80,8 @@ internal sealed class TargetRunner : IDisposable
         // Reset from the tail of the previous run, as the kcov.rst example does.
         Volatile.Write(ref _area.Words[0], 0);
         ThrowSite = 0;
+        if (_lost is not null)
+            return _lost;
         _throwCount = 0;
         FaultInjection.At("input");
         _running = true;
@@ -76,6 +89,11 @@ internal sealed class TargetRunner : IDisposable
         {
             _target.Invoke(input);
             return null;
+        }
+        catch (Service.ServiceLostException e)
+        {
+            _lost = e;
+            return e;
         }
         catch (Exception e)
         {
@@ -94,7 +112,8 @@ internal sealed class TargetRunner : IDisposable
     /// </summary>
     private void OnFirstChance(object? sender, System.Runtime.ExceptionServices.FirstChanceExceptionEventArgs e)
     {
-        if (!_running || _mode != KcovMode.TracePc || Environment.CurrentManagedThreadId != _threadId)
+        // A service's area holds the service's blocks, not this thread's: no throwing block here.
+        if (!_running || _mode != KcovMode.TracePc || Environment.CurrentManagedThreadId != _threadId || _device is not LocalKcovDevice)
             return;
         int n = Math.Min(_throwCount, _throws.Length);
         for (int i = 0; i < n; i++)
@@ -116,28 +135,56 @@ internal sealed class TargetRunner : IDisposable
         return 0;
     }
 
-    /// <summary>Switches the trace mode (KCOV_DISABLE then KCOV_ENABLE: cheap, same thread).</summary>
+    /// <summary>
+    /// Switches the trace mode (KCOV_DISABLE then KCOV_ENABLE: cheap, same thread). A service whose
+    /// device no longer answers is not an error here: the next <see cref="Run"/> reports it.
+    /// </summary>
     public void SetMode(KcovMode mode)
     {
-        if (mode == _mode)
+        if (mode == _mode || _lost is not null)
             return;
-        _device.Disable();
-        Enable(mode);
+        try
+        {
+            _device.Disable();
+            Enable(mode);
+        }
+        catch (IOException e) when (e is not KcovException)
+        {
+            _lost = new Service.ServiceLostException($"the service's kcov device stopped answering: {e.Message}", e);
+            return;
+        }
         _mode = mode;
     }
 
     private void Enable(KcovMode mode)
     {
-        if (_target.Remote)
-            _device.RemoteEnable(mode, (uint)_areaWords, [], _commonHandle);
-        else
+        if (!_target.Remote)
+        {
             _device.Enable(mode);
+            return;
+        }
+        uint sectionWords = _target.SectionWords ?? (uint)_areaWords;
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                _device.RemoteEnable(mode, sectionWords, [], _commonHandle);
+                break;
+            }
+            catch (KcovHandleInUseException) when (attempt < HandleAttempts)
+            {
+                // A service's handles are shared by every executor (and any other client) using it.
+                _commonHandle = KcovAbi.RemoteHandle(KcovAbi.SubsystemCommon, (ulong)Random.Shared.Next(1, int.MaxValue));
+            }
+        }
+        _target.UseCommonHandle(_commonHandle);
     }
 
     public void Dispose()
     {
         AppDomain.CurrentDomain.FirstChanceException -= OnFirstChance;
-        try { _device.Disable(); } catch (KcovException) { }
+        // Not enabled (KcovException), or a service that is gone (IOException): nothing to undo.
+        try { _device.Disable(); } catch (IOException) { }
         _area.Dispose();
         _device.Dispose();
     }

@@ -185,8 +185,9 @@ internal sealed class ExecutorPool : IDisposable
             return $"it sent a malformed hello ({shape})";
         if (hello.Numbers[0] != executor.Slot)
             return $"it said it runs slot {hello.Numbers[0]}, not {executor.Slot}";
-        // -1: no /proc to name the area through (not Linux); no last blocks then.
-        if (hello.Numbers[1] == -1 && !OperatingSystem.IsLinux())
+        // -1: no /proc to name the area through (not Linux); ServiceArea: the area is a service's, not the
+        // executor's (an HTTP target). No last blocks then.
+        if ((hello.Numbers[1] == -1 && !OperatingSystem.IsLinux()) || hello.Numbers[1] == TargetRunner.ServiceArea)
             return null;
         executor.Area = ExecutorArea.Map(executor.Process.Id, hello.Numbers[1], _options.AreaWords, out var problem);
         return problem;
