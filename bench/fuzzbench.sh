@@ -54,7 +54,9 @@ run_mode() {
       for seed in $(seq 1 "$seeds"); do
         run=$out/$target-$config-$mode-$seed
         mkdir -p "$run/corpus" "$run/art"
+        # The -ignore_* flags: a run measures its whole budget, whatever it finds on the way.
         (cd "$run" && dotnet "$out/app/Kcov.FuzzBench.dll" "$target" $limit -seed="$seed" -timeout=10 -rss_limit_mb=2048 \
+          -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
           -print_final_stats=1 -close_fd_mask=1 -artifact_prefix=art/ $(flags_of "$config") corpus > log 2>&1) || true
         echo "$(stat blocks "$run/log") $(stat edges "$run/log") $(stat corpus_size "$run/log") $(stat average_exec_per_sec "$run/log") $(ls "$run/art" | grep -c '^crash-' || true)" >> "$out/rows"
       done

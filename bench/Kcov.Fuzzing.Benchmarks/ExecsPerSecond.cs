@@ -55,7 +55,8 @@ internal static class ExecsPerSecond
 
     private static double MeasureInProcess(Action<ReadOnlySpan<byte>> target)
     {
-        var options = new FuzzerOptions { UseCmp = false, Runs = InProcessExecs };
+        // A fixed number of executions, whatever the target does: the loop goes on after a crash.
+        var options = new FuzzerOptions { UseCmp = false, Runs = InProcessExecs, IgnoreCrashes = true };
         using var runner = new TargetRunner(FuzzTarget.From(target), 1 << 16);
         var loop = new FuzzLoop(options, runner, new ExecutionGate(null, 0, InProcessExecs), new NullReporter(), 1, 64, []);
         var clock = Stopwatch.StartNew();
@@ -117,7 +118,7 @@ internal static class ExecsPerSecond
 
     private static double MeasureProduct(string sample)
     {
-        var info = SelfStartInfo("harness", sample, $"-runs={ProductExecs}", "-seed=1", "-use_cmp=0", "-print_final_stats=1");
+        var info = SelfStartInfo("harness", sample, $"-runs={ProductExecs}", "-seed=1", "-use_cmp=0", "-ignore_crashes=1", "-print_final_stats=1");
         info.RedirectStandardError = true;
         using var harness = Process.Start(info)!;
         string stderr = harness.StandardError.ReadToEnd();

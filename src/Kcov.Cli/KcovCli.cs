@@ -20,6 +20,7 @@ public static class KcovCli
             SymbolizeCommand.Create(io),
             ReportCommand.Create(io),
             FuzzCommand.Create(io),
+            FuzzHttpCommand.Create(io),
         };
 
     /// <summary>Parses and runs <paramref name="args"/> with the given streams (tests pass their own).</summary>

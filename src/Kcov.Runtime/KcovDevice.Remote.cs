@@ -10,6 +10,9 @@ public sealed unsafe partial class KcovDevice
     /// </summary>
     public int Ioctl(uint cmd, ReadOnlySpan<byte> arg) => IoctlChecked(cmd, arg, out _);
 
+    /// <summary><see cref="Ioctl(uint, ReadOnlySpan{byte})"/>, with the reason for a negative result.</summary>
+    public int Ioctl(uint cmd, ReadOnlySpan<byte> arg, out string? reason) => IoctlChecked(cmd, arg, out reason);
+
     private int IoctlChecked(uint cmd, ReadOnlySpan<byte> arg, out string? why)
     {
         if (cmd != KcovAbi.RemoteEnable)

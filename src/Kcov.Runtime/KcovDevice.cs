@@ -6,7 +6,7 @@ namespace Kcov;
 /// <list type="number">
 /// <item>DISABLED after <see cref="Open"/>;</item>
 /// <item>a single KCOV_INIT_TRACE sets the size in words and moves to INIT;</item>
-/// <item><see cref="Mmap"/> in INIT creates the area on the first call (further calls map it again);</item>
+/// <item><see cref="Mmap(long, long, out KcovArea?)"/> in INIT creates the area on the first call (further calls map it again);</item>
 /// <item>KCOV_ENABLE with KCOV_TRACE_PC or KCOV_TRACE_CMP binds the calling thread and moves to that mode;</item>
 /// <item>KCOV_DISABLE from that thread (or the thread's end) unbinds it and moves back to INIT.</item>
 /// </list>
@@ -74,11 +74,22 @@ public sealed unsafe partial class KcovDevice : IDisposable
     public int Ioctl(uint cmd, ulong arg) => IoctlChecked(cmd, arg, out _);
 
     /// <summary>
+    /// <see cref="Ioctl(uint, ulong)"/>, with the reason for a negative result: what was wrong and what
+    /// to do, the text the exception-throwing face puts in its message (for a caller that forwards
+    /// the errno elsewhere, such as the control endpoint of Kcov.Control).
+    /// </summary>
+    public int Ioctl(uint cmd, ulong arg, out string? reason) => IoctlChecked(cmd, arg, out reason);
+
+    /// <summary>
     /// mmap(2) of the area: only in the INIT state, only at offset 0, only for exactly size*8 bytes
     /// (-EINVAL otherwise). The first call creates the area; every call returns a new view of it.
     /// </summary>
     public int Mmap(long lengthBytes, long offsetBytes, out KcovArea? area) =>
         MmapChecked(lengthBytes, offsetBytes, out area, out _);
+
+    /// <summary><see cref="Mmap(long, long, out KcovArea?)"/>, with the reason for a negative result.</summary>
+    public int Mmap(long lengthBytes, long offsetBytes, out KcovArea? area, out string? reason) =>
+        MmapChecked(lengthBytes, offsetBytes, out area, out reason);
 
     /// <summary>close(2): drops the descriptor's reference. A bound thread keeps the device alive.</summary>
     public void Dispose()

@@ -36,6 +36,22 @@ public static unsafe class Remote
     /// <summary>kcov_common_handle(): the common handle of the calling flow, or 0.</summary>
     public static ulong CommonHandle => s_commonHandle.Value;
 
+    /// <summary>
+    /// Makes <paramref name="handle"/> the common handle of the calling flow (and of everything it
+    /// starts), as if this flow had been forked from the task that issued KCOV_REMOTE_ENABLE with it.
+    /// For a service that receives the handle of a client in another process, e.g. in a request
+    /// header: work the request queues then finds the client's handle in <see cref="CommonHandle"/>.
+    /// In an async method the change is undone when the method returns, as for any AsyncLocal.
+    /// </summary>
+    /// <param name="handle">A common handle (<c>KcovAbi.RemoteHandle(KcovAbi.SubsystemCommon, id)</c>), or 0 for none.</param>
+    /// <exception cref="ArgumentException">The handle is not a common handle.</exception>
+    public static void InheritCommonHandle(ulong handle)
+    {
+        if (!RemoteMap.CheckHandle(handle, commonValid: true, uncommonValid: false, zeroValid: true))
+            throw new ArgumentException($"0x{handle:x16} is not a common handle: use KcovAbi.RemoteHandle(KcovAbi.SubsystemCommon, id), or 0 for none.", nameof(handle));
+        SetCommonHandle(handle);
+    }
+
     internal static void SetCommonHandle(ulong handle)
     {
         // Setting an AsyncLocal to the value it has would still copy the ExecutionContext.

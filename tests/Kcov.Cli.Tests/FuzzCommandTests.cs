@@ -33,6 +33,31 @@ public sealed class FuzzCommandTests : IDisposable
     }
 
     [Fact]
+    public void FuzzKeepsACampaignGoingAfterFindingsUnlessTold()
+    {
+        string seeds = _dir.Combine("seeds");
+        Directory.CreateDirectory(seeds);
+        File.WriteAllText(Path.Combine(seeds, "a"), "THRW");
+        File.WriteAllText(Path.Combine(seeds, "b"), "THRD");
+        string output = _dir.Combine("app");
+        string Artifacts(string name) => $"-artifact_prefix={_dir.Combine(name)}{Path.DirectorySeparatorChar}";
+        Directory.CreateDirectory(_dir.Combine("going"));
+        Directory.CreateDirectory(_dir.Combine("stopping"));
+
+        // -runs=2: the two seeds and no mutation, which could reach the target's other planted failures
+        // (its comparisons give the fuzzer their words); -timeout in case one is a hang all the same.
+        var going = Kcov.Run("fuzz", Samples, "-o", output, "crashkinds", "-runs=2", "-seed=1", "-auto_dict=0", "-timeout=60", Artifacts("going"), _dir.Combine("c1"), seeds);
+        Assert.True(going.ExitCode == 77, going.Error);
+        Assert.Equal(2, Directory.GetFiles(_dir.Combine("going")).Length);
+
+        // libFuzzer's default, asked for: the first finding ends the campaign.
+        var stopping = Kcov.Run("fuzz", Samples, "-o", output, "crashkinds", "-runs=2", "-seed=1", "-auto_dict=0", "-timeout=60", "-ignore_crashes=0",
+            Artifacts("stopping"), _dir.Combine("c2"), seeds);
+        Assert.True(stopping.ExitCode == 77, stopping.Error);
+        Assert.Single(Directory.GetFiles(_dir.Combine("stopping")));
+    }
+
+    [Fact]
     public void AMissingHarnessIsOneLine()
     {
         var result = Kcov.Run("fuzz", _dir.Combine("nope.dll"), "-runs=1");

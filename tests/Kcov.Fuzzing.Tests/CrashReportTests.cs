@@ -62,8 +62,27 @@ public class CrashReportTests
                at Program.<Main>$(System.String[])
             """;
         var report = CrashReport.FromDeath(stderr, 134);
-        Assert.Equal("StackOverflow <- My.Parser.Recurse <- My.Parser.Parse", report.Signature);
-        Assert.Equal(2, report.Frames.Count);
+        // Signed by the recursion alone: the same whether the runtime's text shows the callers or not.
+        Assert.Equal("StackOverflow <- My.Parser.Recurse", report.Signature);
+        Assert.Equal(["   at My.Parser.Recurse(Int32)  [x1000]", "   at My.Parser.Parse(System.ReadOnlySpan`1<Byte>)"], report.Frames);
+    }
+
+    [Fact]
+    public void AStackOverflowHasOneSignatureWhetherOrNotTheRuntimeFoundItsRepetition()
+    {
+        // Overflowing in a helper, the runtime prints every frame; the kept last words then end before the callers.
+        string flat = "Stack overflow.\n   at System.Threading.Thread.GetThreadStaticsBase()\n   at Kcov.Trace.Pc(UInt64)\n"
+            + string.Concat(Enumerable.Repeat("   at My.Parser.Recurse(Int32)\n", 5000));
+        const string folded = """
+            Stack overflow.
+            Repeated 5000 times:
+            --------------------------------
+               at My.Parser.Recurse(Int32)
+            --------------------------------
+               at My.Parser.Parse(System.ReadOnlySpan`1<Byte>)
+            """;
+        Assert.Equal(CrashReport.FromDeath(folded, 134).Signature, CrashReport.FromDeath(flat, 134).Signature);
+        Assert.Contains("   at My.Parser.Recurse(Int32)  [x5000]", CrashReport.FromDeath(flat, 134).Frames);
     }
 
     [Fact]
@@ -82,7 +101,7 @@ public class CrashReportTests
                at My.Parser.Parse(System.ReadOnlySpan`1<Byte>)
                at Kcov.Fuzzing.Executor.TargetRunner.Run(System.ReadOnlySpan`1<Byte>)
             """;
-        Assert.Equal("StackOverflow <- My.Parser.Recurse <- My.Parser.Parse", CrashReport.FromDeath(stderr, 134).Signature);
+        Assert.Equal("StackOverflow <- My.Parser.Recurse", CrashReport.FromDeath(stderr, 134).Signature);
     }
 
     [Fact]
@@ -125,7 +144,7 @@ public class CrashReportTests
                at My.Thing.Check()
             """;
         var report = CrashReport.FromDeath(stderr, 134);
-        Assert.Equal("Process terminated. invariant broken", report.Title);
+        Assert.Equal("deadly signal (Environment.FailFast in the .NET target: invariant broken; the runtime aborted the process)", report.Title);
         Assert.Equal("FailFast <- My.Thing.Check", report.Signature);
     }
 
@@ -133,7 +152,9 @@ public class CrashReportTests
     public void UnknownDeathIsNamedByItsSignal()
     {
         var report = CrashReport.FromDeath("", 139);
-        Assert.Contains("signal 11", report.Title);
+        Assert.Equal("deadly signal (the executor was ended by signal 11)", report.Title);
         Assert.Equal("Exit139", report.Signature);
+        var exited = CrashReport.FromDeath("", 3);
+        Assert.Equal("fuzz target exited (the .NET target ended the process with exit code 3)", exited.Title);
     }
 }

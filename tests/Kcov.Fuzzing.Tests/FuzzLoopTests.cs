@@ -10,9 +10,10 @@ namespace Kcov.Fuzzing.Tests;
 /// </summary>
 public class FuzzLoopTests
 {
-    private static RecordingReporter Fuzz(Action<ReadOnlySpan<byte>> target, long runs, int seed, bool useCmp, out FuzzLoop loop, int maxLen = 64)
+    private static RecordingReporter Fuzz(Action<ReadOnlySpan<byte>> target, long runs, int seed, bool useCmp, out FuzzLoop loop, int maxLen = 64,
+        bool ignoreCrashes = false)
     {
-        var options = new FuzzerOptions { UseCmp = useCmp, Runs = runs };
+        var options = new FuzzerOptions { UseCmp = useCmp, Runs = runs, IgnoreCrashes = ignoreCrashes };
         var reporter = new RecordingReporter();
         using var runner = new TargetRunner(FuzzTarget.From(target), 1 << 16);
         loop = new FuzzLoop(options, runner, new ExecutionGate(null, 0, runs), reporter, seed, maxLen, []);
@@ -31,7 +32,8 @@ public class FuzzLoopTests
         var crash = Assert.Single(reporter.Crashes);
         Assert.Contains("MagicHandTarget.Run", crash.Report.Signature);
         Assert.Equal(0xDEADBEEFu, System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(crash.Input));
-        Assert.Equal(1000, loop.Execs);
+        // The loop stopped at the crash.
+        Assert.Equal(crash.AtExec, loop.Execs);
     }
 
     [Theory]
@@ -78,9 +80,17 @@ public class FuzzLoopTests
     }
 
     [Fact]
-    public void ACrashIsReportedOnceAndFuzzingGoesOnToTheBudget()
+    public void TheLoopStopsAtItsFirstCrash()
     {
         var reporter = Fuzz(MagicHandTarget.Run, 3000, 1, useCmp: true, out var loop);
+        var crash = Assert.Single(reporter.Crashes);
+        Assert.Equal(crash.AtExec, loop.Execs);
+    }
+
+    [Fact]
+    public void WithIgnoreCrashesACrashIsReportedOnceAndFuzzingGoesOnToTheBudget()
+    {
+        var reporter = Fuzz(MagicHandTarget.Run, 3000, 1, useCmp: true, out var loop, ignoreCrashes: true);
         Assert.Single(reporter.Crashes);
         Assert.Equal(3000, loop.Execs);
     }

@@ -3,8 +3,9 @@ using System.Text.RegularExpressions;
 namespace Kcov.Fuzzing.Tests;
 
 /// <summary>
-/// Hangs do not stall a campaign. The hangs here are deterministic (inputs that loop forever), so the
-/// -timeout can be generous: no honest input has to beat a short clock. Budgets are executions.
+/// Hangs do not stall a campaign that goes on after them (-ignore_timeouts=1). The hangs here are
+/// deterministic (inputs that loop forever), so the -timeout can be generous: no honest input has to
+/// beat a short clock. Budgets are executions.
 /// </summary>
 public class HangTests
 {
@@ -22,7 +23,7 @@ public class HangTests
         dir.Write("seeds/1-escape", "%1");
         dir.Write("seeds/2-entity", "&a");
         dir.Write("seeds/3-escape-again", "%2");
-        var (exit, _, stderr, shmLeft) = InstrumentedSamples.RunPrivateShm(dir.Path, "twoloops", "-runs=3", "-seed=1", "-timeout=5",
+        var (exit, _, stderr, shmLeft) = InstrumentedSamples.RunPrivateShm(dir.Path, "twoloops", "-runs=3", "-seed=1", "-timeout=5", "-ignore_timeouts=1",
             "-artifact_prefix=art/", "-print_final_stats=1", "corpus", "seeds");
         Assert.True(exit == 70, stderr); // -timeout_exitcode
         var timeouts = Directory.GetFiles(dir["art"], "timeout-*").Select(File.ReadAllText).Order(StringComparer.Ordinal).ToList();
@@ -44,7 +45,7 @@ public class HangTests
         // such input hangs for -timeout, the executor is restarted with the campaign's state, and no
         // input that killed an executor ever runs again.
         using var dir = new ScratchDirectory();
-        var (exit, _, stderr) = InstrumentedSamples.Run(dir.Path, "escape", "-runs=150", "-seed=1", "-timeout=10",
+        var (exit, _, stderr) = InstrumentedSamples.Run(dir.Path, "escape", "-runs=150", "-seed=1", "-timeout=10", "-ignore_timeouts=1",
             "-artifact_prefix=art/", "-print_final_stats=1", "corpus");
         Assert.True(exit == 70, stderr);
         Assert.Single(Directory.GetFiles(dir["art"], "timeout-*"));

@@ -150,7 +150,7 @@ public class UniqueModeFuzzingTests
         Assert.True(exit == 70, stderr);
         Assert.Single(Directory.GetFiles(dir["art"], "timeout-*"));
         Assert.Contains("Last blocks reached for the first time (kcov unique mode", stderr);
-        Assert.Matches(@"0x[0-9a-f]{16} Kcov\.Samples\.Targets\.TwoLoopsTarget\.", stderr);
+        Assert.Matches(@"#\d+ 0x[0-9a-f]{16} in Kcov\.Samples\.Targets\.TwoLoopsTarget\.", stderr);
         Assert.Empty(shmLeft);
     }
 

@@ -15,8 +15,8 @@ namespace Kcov.Packaging.Tests;
 /// </summary>
 public sealed class PackageTests : IDisposable
 {
-    private static readonly string[] Packages = ["Kcov.Runtime", "Kcov.Coverage", "Kcov.Instrumentation", "Kcov.Fuzzing", "Kcov.Fuzzing.Xunit", "dotnet-kcov", "Kcov.MSBuild"];
-    private static readonly string[] Projects = ["Kcov.Runtime", "Kcov.Coverage", "Kcov.Instrumentation", "Kcov.Fuzzing", "Kcov.Fuzzing.Xunit", "Kcov.Cli", "Kcov.MSBuild"];
+    private static readonly string[] Packages = ["Kcov.Runtime", "Kcov.Coverage", "Kcov.Instrumentation", "Kcov.Control", "Kcov.Fuzzing", "Kcov.Fuzzing.Xunit", "Kcov.AspNetCore", "dotnet-kcov", "Kcov.MSBuild"];
+    private static readonly string[] Projects = ["Kcov.Runtime", "Kcov.Coverage", "Kcov.Instrumentation", "Kcov.Control", "Kcov.Fuzzing", "Kcov.Fuzzing.Xunit", "Kcov.AspNetCore", "Kcov.Cli", "Kcov.MSBuild"];
 
     private readonly string _root = Directory.CreateTempSubdirectory("kcov-package-test-").FullName;
     private string Feed => Path.Combine(_root, "feed");
@@ -60,7 +60,7 @@ public sealed class PackageTests : IDisposable
         Assert.True(System.Text.RegularExpressions.Regex.IsMatch(test.Output, @"Failed:\s+1, Passed:\s+1,"), test.Output);
 
         // Kcov's packages came from the local feed, the rest from the machine's source, into the clean cache.
-        foreach (string id in new[] { "kcov.fuzzing", "kcov.runtime", "kcov.msbuild", "kcov.fuzzing.xunit", "dotnet-kcov" })
+        foreach (string id in new[] { "kcov.fuzzing", "kcov.runtime", "kcov.control", "kcov.msbuild", "kcov.fuzzing.xunit", "dotnet-kcov" })
             Assert.True(File.Exists(Path.Combine(_root, "packages", id, "1.0.0", ".nupkg.metadata")), id);
     }
 
@@ -92,11 +92,26 @@ public sealed class PackageTests : IDisposable
             Assert.Equal("git", metadata.Elements().Single(e => e.Name.LocalName == "repository").Attribute("type")?.Value);
         }
         // Libraries and the tool come with symbols packages; Kcov.Runtime depends on nothing.
-        foreach (string id in new[] { "Kcov.Runtime", "Kcov.Coverage", "Kcov.Instrumentation", "Kcov.Fuzzing", "Kcov.Fuzzing.Xunit", "dotnet-kcov" })
+        foreach (string id in new[] { "Kcov.Runtime", "Kcov.Coverage", "Kcov.Instrumentation", "Kcov.Control", "Kcov.Fuzzing", "Kcov.Fuzzing.Xunit", "Kcov.AspNetCore", "dotnet-kcov" })
             Assert.True(File.Exists(Path.Combine(Feed, $"{id}.1.0.0.snupkg")), id);
-        using var runtime = ZipFile.OpenRead(Path.Combine(Feed, "Kcov.Runtime.1.0.0.nupkg"));
-        Assert.DoesNotContain("<dependency ", new StreamReader(runtime.GetEntry("Kcov.Runtime.nuspec")!.Open()).ReadToEnd());
+        Assert.DoesNotContain("<dependency ", Nuspec("Kcov.Runtime"));
+        // Kcov.Control takes only the runtime into a service; Kcov.AspNetCore brings the ASP.NET Core framework reference.
+        Assert.Equal(["Kcov.Runtime"], Dependencies(Nuspec("Kcov.Control")));
+        Assert.Equal(["Kcov.Control"], Dependencies(Nuspec("Kcov.AspNetCore")));
+        Assert.Contains("Microsoft.AspNetCore.App", XDocument.Parse(Nuspec("Kcov.AspNetCore")).Descendants()
+            .Where(e => e.Name.LocalName == "frameworkReference").Select(e => e.Attribute("name")?.Value));
     }
+
+    private string Nuspec(string id)
+    {
+        using var zip = ZipFile.OpenRead(Path.Combine(Feed, $"{id}.1.0.0.nupkg"));
+        using var reader = new StreamReader(zip.GetEntry($"{id}.nuspec")!.Open());
+        return reader.ReadToEnd();
+    }
+
+    private static string[] Dependencies(string nuspec) =>
+        XDocument.Parse(nuspec).Descendants().Where(e => e.Name.LocalName == "dependency")
+            .Select(e => e.Attribute("id")!.Value).Distinct().ToArray();
 
     private void WriteFreshSolution()
     {

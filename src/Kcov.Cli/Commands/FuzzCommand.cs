@@ -17,7 +17,7 @@ namespace Kcov.Cli.Commands;
 internal static class FuzzCommand
 {
     /// <summary>Assemblies next to a harness that are the fuzzer's or the framework's, never a target.</summary>
-    private static readonly HashSet<string> KcovAssemblies = ["Kcov.Runtime", "Kcov.Fuzzing", "Kcov.Coverage", "Kcov.Instrumentation", "dotnet-kcov"];
+    private static readonly HashSet<string> KcovAssemblies = ["Kcov.Runtime", "Kcov.Fuzzing", "Kcov.Coverage", "Kcov.Instrumentation", "dotnet-kcov", "Kcov.Control", "Kcov.AspNetCore"];
 
     private static readonly string[] FrameworkPrefixes = ["Spectre.Console", "System.", "Microsoft."];
 
@@ -29,7 +29,8 @@ internal static class FuzzCommand
             Description = "An assembly to instrument (file name next to the harness, or a path); repeatable. Default: the assemblies the harness references directly, except Kcov's and the framework's.",
         };
         var output = new Option<string?>("--output", "-o") { Description = "Directory for the instrumented application. Default: kcov-fuzz/ next to the harness." };
-        var command = new Command("fuzz", "Instrument a fuzz harness's targets and run it: the harness takes libFuzzer's flags (-runs=N, -max_len=N, -dict=F, -jobs=N, -merge=1, ...), corpus directories and input files, after its path.")
+        var command = new Command("fuzz", "Instrument a fuzz harness's targets and run it: the harness takes libFuzzer's flags (-runs=N, -max_len=N, -dict=F, -fork=N, -merge=1, ...), corpus directories and input files, after its path. "
+            + "Unlike the harness run by itself (libFuzzer's default: stop at the first finding), dotnet kcov fuzz keeps a campaign going after crashes, timeouts and out-of-memory inputs, saving each new one, unless a -ignore_crashes/-ignore_timeouts/-ignore_ooms flag is given.")
         {
             harness, instrument, output,
         };
@@ -87,8 +88,18 @@ internal static class FuzzCommand
         {
             throw new UserErrorException(e.Message, e);
         }
-        return RunHarness(io, Path.Combine(outputDir, Path.GetFileName(harness)), fuzzerArgs);
+        return RunHarness(io, Path.Combine(outputDir, Path.GetFileName(harness)), KeepGoing(fuzzerArgs));
     }
+
+    /// <summary>
+    /// dotnet kcov fuzz's own default: a campaign goes on after findings (libFuzzer's -ignore_crashes=1
+    /// -ignore_timeouts=1 -ignore_ooms=1), unless the command line says otherwise about any of them.
+    /// Appended: a harness may take arguments of its own before the libFuzzer flags.
+    /// </summary>
+    private static string[] KeepGoing(string[] args) =>
+        args.Any(a => a.TrimStart('-').StartsWith("ignore_", StringComparison.Ordinal))
+            ? args
+            : [.. args, "-ignore_crashes=1", "-ignore_timeouts=1", "-ignore_ooms=1"];
 
     /// <summary>The PC map beside <paramref name="assembly"/> when it describes exactly that (instrumented) build, else null.</summary>
     private static PcMap? InstrumentedMap(string assembly)

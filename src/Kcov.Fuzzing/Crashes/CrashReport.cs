@@ -4,18 +4,36 @@ using System.Text;
 namespace Kcov.Fuzzing.Crashes;
 
 /// <summary>
-/// What went wrong with one input: kind, a title (exception type and message, or the runtime's
-/// last words), the target's stack (file:line from the target's PDB), and a signature for
-/// deduplication: the kind of failure plus the top frames of the target's own code.
-/// The same text is printed by the campaign and by reproduce mode.
+/// What went wrong with one input: kind, a title (the first line of the report), the target's
+/// stack (file:line from the target's PDB), and a signature for deduplication: the kind of
+/// failure plus the top frames of the target's own code. The same text is printed by the
+/// campaign, reproduce mode, merge and minimization.
+/// <para>
+/// The first line is libFuzzer's (<c>==ERROR: libFuzzer: timeout after ...</c>), or for what
+/// libFuzzer has no words for (a .NET exception, a stack overflow) a line in words ClusterFuzz's
+/// stack parser classifies, saying that the target is .NET: see docs/clusterfuzz.md for each
+/// line and what ClusterFuzz makes of it. Frames of the target's own code are printed as .NET
+/// prints them (<c>   at Ns.Type.Method(...) in file:line n</c>); frames of the runtime are
+/// marked <c>(runtime)</c>, so that a crash state made of the top frames names the target.
+/// </para>
 /// </summary>
 internal sealed partial class CrashReport(ArtifactKind kind, string title, IReadOnlyList<string> frames, string signature)
 {
     private const int SignatureFrames = 3;
     private const int MaxHexBytes = 4096;
 
+    /// <summary>At most this many frames in a report (a deep recursion has thousands).</summary>
+    private const int MaxFrames = 40;
+
+    /// <summary>The exception code (HRESULT) of System.StackOverflowException, COR_E_STACKOVERFLOW.</summary>
+    private const uint StackOverflowExceptionCode = 0x800703E9;
+
     public ArtifactKind Kind { get; } = kind;
+
+    /// <summary>The report's first line after <c>==ERROR: libFuzzer: </c>.</summary>
     public string Title { get; } = title;
+
+    /// <summary>The stack, innermost first, as printed.</summary>
     public IReadOnlyList<string> Frames { get; } = frames;
     public string Signature { get; } = signature;
 
@@ -32,7 +50,7 @@ internal sealed partial class CrashReport(ArtifactKind kind, string title, IRead
 
     /// <summary>
     /// The last blocks the input ran, from the kcov area of a dead executor, symbolized with the PC
-    /// maps ("   0x... Function file:line"); empty for a managed exception, whose stack says more.
+    /// maps (see <see cref="Supervisor.LastBlocks"/>); empty for a managed exception, whose stack says more.
     /// </summary>
     public IReadOnlyList<string> LastBlocks { get; private init; } = [];
 
@@ -58,8 +76,9 @@ internal sealed partial class CrashReport(ArtifactKind kind, string title, IRead
 
     private static CrashReport FromStack(Exception e)
     {
-        var kind = e is OutOfMemoryException
-            ? ArtifactKind.Oom : ArtifactKind.Crash;
+        if (e is Service.ServiceFaultException fault)
+            return FromServiceFault(fault.Reports[0]);
+        var kind = e is OutOfMemoryException ? ArtifactKind.Oom : ArtifactKind.Crash;
         var frames = new List<string>();
         var methods = new List<string>();
         foreach (var frame in new StackTrace(e, fNeedFileInfo: true).GetFrames())
@@ -72,81 +91,109 @@ internal sealed partial class CrashReport(ArtifactKind kind, string title, IRead
             string name = $"{type?.FullName}.{method.Name}";
             string parameters = string.Join(", ", method.GetParameters().Select(p => p.ParameterType.Name));
             string where = frame.GetFileName() is { } file ? $" in {file}:line {frame.GetFileLineNumber()}" : "";
-            frames.Add($"   at {name}({parameters}){where}");
+            frames.Add(FrameLine($"at {name}({parameters}){where}", IsRuntimeFrame(name, type?.Assembly)));
             methods.Add(name);
         }
-        string title = $"{e.GetType().FullName}: {e.Message}";
+        string type0 = e.GetType().FullName!;
+        string title = kind == ArtifactKind.Oom
+            ? $"out-of-memory ({type0} in the .NET target: {e.Message})"
+            : $"FATAL EXCEPTION in the .NET target: {type0}: {e.Message}";
         for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
             title += $"{Environment.NewLine} ---> {inner.GetType().FullName}: {inner.Message}";
-        return new CrashReport(kind, title, frames, MakeSignature(e.GetType().FullName!, methods));
+        return new CrashReport(kind, title, Cap(frames), MakeSignature(type0, methods));
     }
 
-    /// <summary>The first line of the runtime's report of a fatal error, and the kind it names.</summary>
-    private static readonly (string Marker, string What)[] FatalMarkers =
-    [
-        ("Stack overflow.", "StackOverflow"),
-        ("Process terminated.", "FailFast"),
-        ("Unhandled exception.", "UnhandledException"),
-        ("Fatal error.", "FatalError"),
-    ];
+    /// <summary>
+    /// A fault a service met in the work of an input, as its control endpoint reported it: where
+    /// (e.g. "queued work: Job") on the first line, then the exception's text, whose frames are the
+    /// service's. Reported as an exception of the target, saying where; the signature is built from
+    /// those frames as for an exception thrown here.
+    /// </summary>
+    public static CrashReport FromServiceFault(string report)
+    {
+        var lines = report.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        string where = lines[0];
+        string exception = lines.Count > 1 ? lines[1] : "";
+        var stack = lines.Skip(2).Select(l => l.Trim()).Where(l => l.StartsWith("at ", StringComparison.Ordinal)).ToList();
+        var methods = stack.Select(RuntimeLastWords.MethodOf).ToList();
+        var frames = stack.Select((f, i) => FrameLine(f, IsRuntimeFrame(methods[i], null))).ToList();
+        int colon = exception.IndexOf(':');
+        string type = colon > 0 ? exception[..colon] : exception.Length > 0 ? exception : "ServiceFault";
+        return new CrashReport(ArtifactKind.Crash, $"FATAL EXCEPTION in the .NET target (in the service, {where}): {exception}",
+            Cap(frames), MakeSignature(type, methods.Distinct().ToList()));
+    }
 
     /// <summary>True for the line with which the runtime starts a fatal report on stderr.</summary>
-    public static bool IsFatalMarker(string line) => FatalMarkers.Any(m => line.StartsWith(m.Marker, StringComparison.Ordinal));
+    public static bool IsFatalMarker(string line) => RuntimeLastWords.IsMarker(line);
 
     /// <summary>
-    /// An executor died: stack overflow, FailFast, an exception on another thread, a signal.
-    /// The runtime's last words on its stderr carry the kind and the frames.
+    /// An executor died: stack overflow, FailFast, an exception on another thread, a signal, an
+    /// exit. The runtime's last words on its stderr carry the kind and the frames.
     /// </summary>
     public static CrashReport FromDeath(string stderr, int exitCode)
     {
-        var lines = stderr.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
-        foreach (var (marker, what) in FatalMarkers)
+        if (RuntimeLastWords.Parse(stderr) is not { } words)
         {
-            int at = lines.FindLastIndex(l => l.StartsWith(marker, StringComparison.Ordinal));
-            if (at < 0)
-                continue;
-            // The target's frames end where the executor's begin (an exception's stack ends there too).
-            var frames = Collapse(lines.Skip(at + 1)
-                .Where(l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal))
-                .TakeWhile(l => !IsFuzzerFrame(FrameMethod(l))));
-            var methods = frames.Select(FrameMethod).Distinct().ToList();
-            // The runtime's own message follows the marker: the exception, or FailFast's text.
-            string title = what == "FailFast" && at + 1 < lines.Count && !lines[at + 1].TrimStart().StartsWith("at ", StringComparison.Ordinal)
-                ? $"{lines[at]} {lines[at + 1].Trim()}" : lines[at];
-            string kindName = what == "UnhandledException" ? ExceptionType(lines, at) : what;
-            return new CrashReport(ArtifactKind.Crash, title, frames, MakeSignature(kindName, methods));
+            string ended = exitCode > 128
+                ? $"deadly signal (the executor was ended by signal {exitCode - 128})"
+                : $"fuzz target exited (the .NET target ended the process with exit code {exitCode})";
+            return new CrashReport(ArtifactKind.Crash, ended, [], $"Exit{exitCode}");
         }
-        string signal = exitCode > 128 ? $" (signal {exitCode - 128})" : "";
-        return new CrashReport(ArtifactKind.Crash, $"deadly signal: the executor exited with code {exitCode}{signal}", [], $"Exit{exitCode}");
+        var frames = words.Frames.Select(f =>
+            FrameLine(f.Text, IsRuntimeFrame(f.Method, null)) + (f.Repeats > 1 ? $"  [x{f.Repeats}]" : "")).ToList();
+        // A stack overflow is signed by its recursion alone, in name order: the runtime prints it either as
+        // a "Repeated N times" block followed by the callers, or (when the overflow hits in a helper) as
+        // thousands of frames whose callers fall outside what is kept; both must give one signature.
+        var methods = words.Kind == FatalKind.StackOverflow && words.Frames.Any(f => f.Repeats > 1)
+            ? words.Frames.Where(f => f.Repeats > 1).Select(f => f.Method).Distinct().Order(StringComparer.Ordinal).ToList()
+            : words.Frames.Select(f => f.Method).Distinct().ToList();
+        (string title, string what) = words.Kind switch
+        {
+            FatalKind.StackOverflow => ($"stack overflow in the .NET target (ExceptionCode: 0x{StackOverflowExceptionCode:X8} (Stack overflow)); the runtime ended the process", "StackOverflow"),
+            FatalKind.FailFast => ($"deadly signal (Environment.FailFast in the .NET target: {words.Message}; the runtime aborted the process)", "FailFast"),
+            FatalKind.UnhandledException => ($"FATAL EXCEPTION in the .NET target, unhandled on a thread of its own: {words.Message}", words.ExceptionType),
+            _ => ($"deadly signal ({words.FirstLine} the .NET runtime failed and aborted the process)", "FatalError"),
+        };
+        return new CrashReport(ArtifactKind.Crash, title, Cap(frames), MakeSignature(what, methods));
     }
 
-    /// <summary>A hang; <paramref name="loop"/> is the loop its last blocks show (LastBlocks.Loop), the signature's state.</summary>
-    public static CrashReport Timeout(int seconds, string? loop = null, string? howStopped = null) =>
-        new(ArtifactKind.Timeout, howStopped ?? $"timeout: the input ran longer than -timeout={seconds} seconds", [],
+    /// <summary>
+    /// A hang: the input ran <paramref name="seconds"/> (-timeout, unless <paramref name="why"/> says
+    /// which shorter limit stopped it); <paramref name="loop"/> is the loop its last blocks show
+    /// (LastBlocks.Loop), the signature's state.
+    /// </summary>
+    public static CrashReport Timeout(double seconds, string? loop = null, string? why = null)
+    {
+        string s = seconds.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture);
+        return new(ArtifactKind.Timeout, $"timeout after {s} seconds ({why ?? $"the input ran longer than -timeout={s}"})", [],
             loop is null ? "Timeout" : $"Timeout <- {loop}");
+    }
 
     /// <summary>
     /// The executor wrote garbage where the supervisor reads (the control block, its socket): the
     /// target corrupts memory it does not own, or the harness does not speak the protocol.
     /// </summary>
     public static CrashReport Garbage(string what) =>
-        new(ArtifactKind.Crash, $"the executor was killed for writing garbage: {what} (does the target corrupt memory it does not own?)", [], "ExecutorGarbage");
+        new(ArtifactKind.Crash, $"deadly signal (the executor was killed for writing garbage: {what}; does the target corrupt memory it does not own?)", [], "ExecutorGarbage");
 
     /// <summary>
     /// The executor found its control block's header overwritten when an input returned: the target
-    /// corrupts memory it does not own. The executor repairs the header and goes on.
+    /// corrupts memory it does not own (the executor repairs the header and goes on). The second line
+    /// is the check that failed, in the words ClusterFuzz classifies as a failed assertion (a security
+    /// issue by default).
     /// </summary>
     public static CrashReport ControlBlockOverwritten(string what) =>
-        new(ArtifactKind.Crash, $"the input made the target overwrite the fuzzer's control block ({what}): it corrupts memory it does not own", [], "ControlBlockOverwritten");
+        new(ArtifactKind.Crash, $"memory corruption in the .NET target: the input made it overwrite the fuzzer's control block ({what})",
+            ["   assertion failed: the fuzzer's control block is as the fuzzer wrote it"], "ControlBlockOverwritten");
 
     public static CrashReport OutOfMemory(long rssMb, int limitMb) =>
-        new(ArtifactKind.Oom, $"out-of-memory: the executor's RSS reached {rssMb} Mb (-rss_limit_mb={limitMb})", [], "OutOfMemory.Rss");
+        new(ArtifactKind.Oom, $"out-of-memory (used: {rssMb}Mb; exceeds: {limitMb}Mb; the executor's RSS, read from /proc)", [], "OutOfMemory.Rss");
 
-    /// <summary>The report text: header, stack, summary and the input in hex.</summary>
+    /// <summary>The report text: header, stack, last blocks, summary and the input in hex.</summary>
     public string Render(ReadOnlySpan<byte> input)
     {
         var text = new StringBuilder();
-        text.AppendLine($"==ERROR: Kcov.Fuzzing: {Title}");
+        text.AppendLine($"==ERROR: libFuzzer: {Title}");
         foreach (var frame in Frames)
             text.AppendLine(frame);
         if (Site is not null)
@@ -154,8 +201,8 @@ internal sealed partial class CrashReport(ArtifactKind kind, string title, IRead
         if (LastBlocks.Count > 0)
         {
             text.AppendLine(LastBlocksFirstHits
-                ? "Last blocks reached for the first time (kcov unique mode: each block once, oldest first; a loop's turns do not show):"
-                : "Last blocks run (kcov area, oldest first):");
+                ? "Last blocks reached for the first time (kcov unique mode: each block once, newest first; a loop's turns do not show):"
+                : "Last blocks run (kcov area, newest first):");
             foreach (var block in LastBlocks)
                 text.AppendLine(block);
         }
@@ -171,41 +218,40 @@ internal sealed partial class CrashReport(ArtifactKind kind, string title, IRead
     public static string Prefix(ArtifactKind kind) => kind switch { ArtifactKind.Timeout => "timeout", ArtifactKind.Oom => "oom", _ => "crash" };
 
     /// <summary>
-    /// Frames of the runtimes, not of the target: .NET's (CoreLib's throw helpers live in Internal.*)
-    /// and kcov's trace path, which instrumented code calls in every block through its module's
-    /// probe class <c>&lt;Kcov&gt;</c> (a stack overflow may hit in any of them).
+    /// Frames of the runtimes, not of the target: .NET's (CoreLib's throw helpers live in Internal.*),
+    /// kcov's trace entry points, which instrumented code calls in every block, and Kcov.AspNetCore's
+    /// middleware and queue, which call a service's code.
     /// </summary>
-    private static readonly string[] RuntimeNamespaces =
-        ["System.", "Microsoft.", "Internal.", "Kcov.Trace.", "Kcov.TraceCalls.", "Kcov.Remote.", "Kcov.ThreadIdentity.", "Kcov.Tracers.", "Kcov.KcovTask.", "<Kcov>."];
+    private static readonly string[] RuntimeNamespaces = ["System.", "Microsoft.", "Internal.", "Kcov.Trace.", "Kcov.TraceCalls.", "Kcov.Remote.", "Kcov.RemoteSection.", "Kcov.AspNetCore."];
 
-    /// <summary>At most this many frames in a report (a stack overflow has thousands).</summary>
-    private const int MaxFrames = 40;
+    /// <summary>
+    /// A frame as printed: the target's own frames as .NET prints them, the runtime's marked
+    /// "(runtime)", which keeps them out of the "at X(...)" frames ClusterFuzz builds its crash state from.
+    /// </summary>
+    private static string FrameLine(string frame, bool runtime) => runtime ? $"   (runtime) {frame}" : $"   {frame}";
 
-    /// <summary>Consecutive repeats of a line become one line with a count; at most <see cref="MaxFrames"/> lines.</summary>
-    internal static List<string> Collapse(IEnumerable<string> frames)
+    /// <summary>
+    /// Whether a frame is the runtime's rather than the target's: .NET's and Kcov's namespaces,
+    /// unless its assembly is instrumented (references Kcov.Runtime: a System.* or Microsoft.*
+    /// package being fuzzed is the target). Only the name is known for a frame the runtime printed.
+    /// </summary>
+    private static bool IsRuntimeFrame(string method, System.Reflection.Assembly? assembly)
     {
-        var result = new List<string>();
-        string? previous = null;
-        int repeats = 0;
-        void Flush()
+        if (assembly is not null)
         {
-            if (previous is not null && result.Count < MaxFrames)
-                result.Add(repeats > 1 ? $"{previous}  (x{repeats})" : previous);
+            if (assembly == typeof(global::Kcov.Trace).Assembly)
+                return true;
+            if (InstrumentedAssemblies.GetOrAdd(assembly, a => a.GetReferencedAssemblies().Any(r => r.Name == "Kcov.Runtime")))
+                return false;
         }
-        foreach (var frame in frames)
-        {
-            if (frame == previous)
-            {
-                repeats++;
-                continue;
-            }
-            Flush();
-            previous = frame;
-            repeats = 1;
-        }
-        Flush();
-        return result;
+        return RuntimeNamespaces.Any(ns => method.StartsWith(ns, StringComparison.Ordinal));
     }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<System.Reflection.Assembly, bool> InstrumentedAssemblies = new();
+
+    /// <summary>At most <see cref="MaxFrames"/> frames, and a line saying how many more there were.</summary>
+    private static List<string> Cap(List<string> frames) =>
+        frames.Count <= MaxFrames ? frames : [.. frames.Take(MaxFrames), $"   ... {frames.Count - MaxFrames} more frames"];
 
     private static string MakeSignature(string what, List<string> methods)
     {
@@ -239,37 +285,13 @@ internal sealed partial class CrashReport(ArtifactKind kind, string title, IRead
     [System.Text.RegularExpressions.GeneratedRegex(@"^(.*?)(?:[+.]<>c(?:__DisplayClass[\d_]+)?)?\.<([^>]+)>[bg]__.*$")]
     private static partial System.Text.RegularExpressions.Regex Closure();
 
-    /// <summary>"   at Ns.Type.Method(Int32)" or "... in file:line n" (or "... (x12)") -> "Ns.Type.Method".</summary>
-    private static string FrameMethod(string line)
-    {
-        string s = line.Trim()[3..];
-        int paren = s.IndexOf('(');
-        return paren > 0 ? s[..paren] : s;
-    }
-
-    /// <summary>True for "Ns.Type.Method" of a type of this assembly (the executor calling the target).</summary>
-    private static bool IsFuzzerFrame(string method)
-    {
-        int dot = method.LastIndexOf('.');
-        return dot > 0 && typeof(CrashReport).Assembly.GetType(method[..dot]) is not null;
-    }
-
-    /// <summary>"Unhandled exception. System.FormatException: text" (the type may also start the next line).</summary>
-    private static string ExceptionType(List<string> lines, int at)
-    {
-        string rest = lines[at]["Unhandled exception.".Length..].Trim();
-        if (rest.Length == 0 && at + 1 < lines.Count && !lines[at + 1].TrimStart().StartsWith("at ", StringComparison.Ordinal))
-            rest = lines[at + 1].Trim();
-        int colon = rest.IndexOf(':');
-        return colon > 0 ? rest[..colon] : rest.Length > 0 ? rest : "UnhandledException";
-    }
-
     private static void AppendHex(StringBuilder text, ReadOnlySpan<byte> input)
     {
         int n = Math.Min(input.Length, MaxHexBytes);
         for (int row = 0; row < n; row += 16)
         {
-            text.Append(row.ToString("x8", System.Globalization.CultureInfo.InvariantCulture)).Append("  ");
+            // Indented: a line that starts with a number could read as a stack frame to log parsers.
+            text.Append("  ").Append(row.ToString("x8", System.Globalization.CultureInfo.InvariantCulture)).Append("  ");
             var ascii = new StringBuilder();
             for (int i = row; i < row + 16; i++)
             {
@@ -286,6 +308,6 @@ internal sealed partial class CrashReport(ArtifactKind kind, string title, IRead
             text.Append(" |").Append(ascii).AppendLine("|");
         }
         if (n < input.Length)
-            text.AppendLine($"... {input.Length - n} more bytes");
+            text.AppendLine($"  ... {input.Length - n} more bytes");
     }
 }

@@ -10,21 +10,23 @@ namespace Kcov.Fuzzing.Executor;
 internal sealed class ExecutionGate(ControlBlock? block, int slot, long runs)
 {
     private long _local;
+    private bool _stopRequested;
 
     /// <summary>
-    /// False once the budget is spent or a stop was asked: do not run the input. <paramref name="traceOffset"/>
+    /// False once the budget is spent or a stop was asked: do not run the input. A seed input
+    /// (<paramref name="bounded"/> false) counts but is not refused for the budget. <paramref name="traceOffset"/>
     /// is where the trace starts in the area (<see cref="TargetRunner.TraceOffset"/>: the unique-mode bitmap's words).
     /// </summary>
-    public bool TryBegin(ReadOnlySpan<byte> input, KcovMode mode = KcovMode.TracePc, ulong parent = 0, bool shortTimeout = false, int traceOffset = 0)
+    public bool TryBegin(ReadOnlySpan<byte> input, KcovMode mode = KcovMode.TracePc, ulong parent = 0, bool shortTimeout = false, bool bounded = true, int traceOffset = 0)
     {
         if (block is null)
         {
-            if (runs >= 0 && _local >= runs)
+            if (bounded && runs >= 0 && _local >= runs)
                 return false;
             _local++;
             return true;
         }
-        if (!block.TryClaimExecution())
+        if (!block.TryClaimExecution(bounded))
             return false;
         block.BeginInput(slot, input, mode, parent, shortTimeout, traceOffset);
         return true;
@@ -48,5 +50,14 @@ internal sealed class ExecutionGate(ControlBlock? block, int slot, long runs)
     /// <summary>Executions of the whole campaign (all executors, all restarts) so far.</summary>
     public long TotalExecs => block?.TotalExecs ?? _local;
 
-    public bool StopRequested => block?.StopRequested ?? false;
+    public bool StopRequested => block?.StopRequested ?? Volatile.Read(ref _stopRequested);
+
+    /// <summary>Ends the loop after the input running now: the campaign's stop, or, in process, the caller's.</summary>
+    public void RequestStop()
+    {
+        if (block is null)
+            Volatile.Write(ref _stopRequested, true);
+        else
+            block.RequestStop();
+    }
 }

@@ -70,19 +70,23 @@ internal static class ExecutorMain
                 for (int i = 0; i < start.Inputs.Count && i < start.Flags.Length; i++)
                     if ((start.Flags[i] & 2) != 0)
                         loop.AddHangParent(Mutation.CmpHints.Hash(start.Inputs[i]));
-                if (loop.RunSeeds(start.Inputs, [.. start.Flags.Select(f => (f & 1) != 0)])
+                if (loop.RunSeeds(start.Inputs, [.. start.Flags.Select(f => (f & 1) != 0)], bounded: start.Numbers.Length > 5 && start.Numbers[5] != 0)
                     && (start.Input.Length == 0 || loop.Execute(start.Input, InputOrigin.Mutation)))
                     loop.Fuzz();
                 break;
             case ExecutorMode.Merge:
                 RunMerge(runner, gate, channel, start, edges: options.Unique != 2);
                 break;
+            case ExecutorMode.Reproduce:
+                RunReproduce(runner, gate, channel, start, (int)Math.Clamp(options.Runs, 1, int.MaxValue));
+                break;
             case ExecutorMode.Minimize:
                 new CrashMinimizer(runner, gate, new Random(seed)).Minimize(start.Input, start.Text,
-                    (best, report) => channel.Send(new Message
-                    {
-                        Kind = MessageKind.MinimizeBest, Input = best, Text = report.Render(best), Detail = report.DedupKey,
-                    }));
+                    (best, report) => channel.Send(Best(best, report, 0)));
+                break;
+            case ExecutorMode.Cleanse:
+                new CrashMinimizer(runner, gate, new Random(seed)).Cleanse(start.Input, start.Text, (int)start.Numbers[3],
+                    (best, report, next) => channel.Send(Best(best, report, next)));
                 break;
         }
         Volatile.Write(ref finished, true);
@@ -90,7 +94,15 @@ internal static class ExecutorMain
         return 0;
     }
 
-    /// <summary>-merge=1: features of each input from the start index on, one message per input.</summary>
+    private static Message Best(byte[] input, Crashes.CrashReport report, int next) => new()
+    {
+        Kind = MessageKind.MinimizeBest, Input = input, Text = report.Render(input), Detail = report.DedupKey, Numbers = [next],
+    };
+
+    /// <summary>
+    /// -merge=1: features of each input from the start index on, one message per input. A crashing
+    /// input brings no signal, and is reported as a finding.
+    /// </summary>
     private static void RunMerge(TargetRunner runner, ExecutionGate gate, Channel channel, Message start, bool edges)
     {
         var signal = new Feedback.Signal();
@@ -101,8 +113,31 @@ internal static class ExecutorMain
             var error = runner.Run(start.Inputs[i]);
             uint[] features = signal.Collect(runner.Area, edges).ToArray();
             gate.End();
-            // A crashing input brings no signal to a merged corpus.
+            if (error is not null)
+                channel.Send(ChannelReporter.CrashMessage(Crashes.CrashReport.FromException(error, runner.ThrowSite), start.Inputs[i], gate.TotalExecs));
             channel.Send(new Message { Kind = MessageKind.MergeFeatures, Numbers = [i], Features = error is null ? features : [] });
+        }
+    }
+
+    /// <summary>Input files: each one <paramref name="repeats"/> times, from the start index on, until the first crash.</summary>
+    private static void RunReproduce(TargetRunner runner, ExecutionGate gate, Channel channel, Message start, int repeats)
+    {
+        for (int i = (int)start.Numbers[3]; i < start.Inputs.Count; i++)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            for (int r = 0; r < repeats; r++)
+            {
+                if (!gate.TryBegin(start.Inputs[i]))
+                    return;
+                var error = runner.Run(start.Inputs[i]);
+                gate.End();
+                if (error is not null)
+                {
+                    channel.Send(ChannelReporter.CrashMessage(Crashes.CrashReport.FromException(error, runner.ThrowSite), start.Inputs[i], gate.TotalExecs));
+                    return;
+                }
+            }
+            channel.Send(new Message { Kind = MessageKind.InputDone, Numbers = [i, clock.ElapsedMilliseconds] });
         }
     }
 }

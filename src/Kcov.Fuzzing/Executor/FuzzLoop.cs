@@ -13,8 +13,9 @@ namespace Kcov.Fuzzing.Executor;
 /// The executor's hot loop, with no supervisor round trip per input: pick a corpus input,
 /// mutate it, publish it to the slot, reset area[0], run, read the trace into features, offer
 /// it to the corpus. New corpus inputs get a comparison-hints pass (KCOV_TRACE_CMP run, then
-/// one execution per operand substitution). Managed exceptions are caught, reported once per
-/// signature, and the loop goes on.
+/// one execution per operand substitution). Managed exceptions are caught and reported once per
+/// signature; the loop then stops, as libFuzzer does, unless -ignore_crashes=1 (-ignore_ooms=1 for
+/// an OutOfMemoryException) lets it go on.
 /// <para>
 /// Only the target's own run is timed (between <see cref="ExecutionGate.TryBegin"/> and
 /// <see cref="ExecutionGate.End"/>): reading the trace, the hint search and the corpus update
@@ -38,6 +39,7 @@ internal sealed class FuzzLoop
     private readonly MutationContext _context;
     private readonly Queue<InputInfo> _hintsPending = new();
     private readonly HashSet<string> _reportedSignatures = [];
+    private bool _stopped;
     private readonly HashSet<(int, ulong)> _knownHangs = [];
     private readonly HashSet<int> _knownHangLengths = [];
     private readonly HashSet<ulong> _hangParents = [];
@@ -101,10 +103,13 @@ internal sealed class FuzzLoop
         Corpus.Seen.EdgeCount);
 
     /// <summary>
-    /// Runs the initial corpus (smallest first), or one empty input if there is none. <paramref name="hintsDone"/>,
-    /// if given, says per seed whether an earlier executor of the campaign already ran its hints pass.
+    /// Runs the initial corpus (smallest first), or one empty input if there is none: all of it, as
+    /// libFuzzer does whatever -runs says (-runs=0 runs the corpus and no more), unless
+    /// <paramref name="bounded"/> (an executor restarted in a campaign re-runs the corpus within -runs).
+    /// <paramref name="hintsDone"/>, if given, says per seed whether an earlier executor of the
+    /// campaign already ran its hints pass.
     /// </summary>
-    public bool RunSeeds(IReadOnlyList<byte[]> seeds, IReadOnlyList<bool>? hintsDone = null)
+    public bool RunSeeds(IReadOnlyList<byte[]> seeds, IReadOnlyList<bool>? hintsDone = null, bool bounded = false)
     {
         var ordered = seeds.Count == 0 ? [([], false)] : seeds.Select((s, i) => (s, hintsDone is not null && i < hintsDone.Count && hintsDone[i]))
             .OrderBy(s => s.Item1.Length).ToList();
@@ -112,7 +117,7 @@ internal sealed class FuzzLoop
         {
             var input = seed.Length > _maxLen ? seed[.._maxLen] : seed;
             _lengthLimit = Math.Max(_lengthLimit, Math.Min(input.Length, _maxLen));
-            if (!Execute(input, InputOrigin.Seed, out var info))
+            if (!Execute(input, InputOrigin.Seed, out var info, bounded: bounded))
                 return false;
             if (info is not null && done)
                 info.HintsDone = true;
@@ -127,7 +132,7 @@ internal sealed class FuzzLoop
         // After the seeds ran, the target's assemblies are loaded: their literals are the auto dictionary.
         if (_options.AutoDictionary)
             _context.AddTokens(TokenDictionary.FromLoadedAssemblies());
-        while (!_gate.StopRequested)
+        while (!_gate.StopRequested && !_stopped)
         {
             if (!DrainIncoming())
                 return;
@@ -160,17 +165,22 @@ internal sealed class FuzzLoop
         }
     }
 
-    /// <summary>Runs one input and offers it to the corpus; false when the budget is spent.</summary>
+    /// <summary>Runs one input and offers it to the corpus; false when the budget is spent or a finding stopped the loop.</summary>
     public bool Execute(ReadOnlySpan<byte> input, InputOrigin origin) => Execute(input, origin, out _);
 
-    /// <summary>Runs one input derived from <paramref name="parent"/> and offers it to the corpus; false when the budget is spent.</summary>
-    private bool Execute(ReadOnlySpan<byte> input, InputOrigin origin, out InputInfo? added, InputInfo? parent = null)
+    /// <summary>
+    /// Runs one input derived from <paramref name="parent"/> and offers it to the corpus; false when the
+    /// budget is spent or a finding stopped the loop. A seed (not <paramref name="bounded"/>) runs whatever -runs says.
+    /// </summary>
+    private bool Execute(ReadOnlySpan<byte> input, InputOrigin origin, out InputInfo? added, InputInfo? parent = null, bool bounded = true)
     {
         added = null;
+        if (_stopped)
+            return false;
         if (_knownHangLengths.Contains(input.Length) && _knownHangs.Contains((input.Length, CmpHints.Hash(input))))
             return !_gate.StopRequested;
         int traceOffset = _runner.PrepareRun();
-        if (!_gate.TryBegin(input, KcovMode.TracePc, parent?.Hash ?? 0, parent?.HangParent ?? false, traceOffset))
+        if (!_gate.TryBegin(input, KcovMode.TracePc, parent?.Hash ?? 0, parent?.HangParent ?? false, bounded, traceOffset))
             return false;
         var error = _runner.Run(input);
         string? overwritten = _gate.End();
@@ -193,7 +203,8 @@ internal sealed class FuzzLoop
             ReportCrash(error is not null ? CrashReport.FromException(error, site) : CrashReport.ControlBlockOverwritten(overwritten!), input);
             if (error is OutOfMemoryException)
                 GC.Collect();
-            return more;
+            // A service that no longer answers takes every later input with it: stop here.
+            return more && !_stopped && error is not Service.ServiceLostException;
         }
         var info = Corpus.Offer(input, features, out var outcome);
         added = info;
@@ -226,15 +237,22 @@ internal sealed class FuzzLoop
         if (!_gate.TryBegin(info.Data, KcovMode.TraceCmp, info.Hash))
             return false;
         _runner.SetMode(KcovMode.TraceCmp);
+        Exception? error;
         try
         {
-            // Deterministic targets do not throw here: the input already ran cleanly.
-            _runner.Run(info.Data);
+            // Deterministic targets do not throw here: the input already ran cleanly. A service
+            // that stopped answering does, and it takes the campaign with it.
+            error = _runner.Run(info.Data);
         }
         finally
         {
             _gate.End();
             _runner.SetMode(KcovMode.TracePc);
+        }
+        if (error is Service.ServiceLostException)
+        {
+            ReportCrash(CrashReport.FromException(error), info.Data);
+            return false;
         }
         Execs++;
         // The search runs with the slot idle: however long it takes, it is not the input's run.
@@ -340,5 +358,6 @@ internal sealed class FuzzLoop
     {
         if (_reportedSignatures.Add(report.DedupKey))
             _reporter.Crash(report, input.ToArray(), _gate.TotalExecs);
+        _stopped = !_options.Ignores(report.Kind);
     }
 }

@@ -11,6 +11,18 @@ internal abstract class FuzzTarget
     /// </summary>
     public virtual bool Remote => false;
 
+    /// <summary>Words of the area each remote section writes; null: as many as the device area.</summary>
+    public virtual uint? SectionWords => null;
+
+    /// <summary>The descriptor the runner traces with: this process's device, unless the code under test runs elsewhere.</summary>
+    public virtual IKcovDevice OpenDevice() => new LocalKcovDevice();
+
+    /// <summary>The runner remote-enabled the device with <paramref name="handle"/> (a target in another process sends it with each input).</summary>
+    public virtual void UseCommonHandle(ulong handle) { }
+
+    /// <summary>Checked by the supervisor before any executor starts: a one-line FuzzerUsageException when the target cannot run.</summary>
+    public virtual void Check() { }
+
     /// <summary>The synchronous form: <c>Action&lt;ReadOnlySpan&lt;byte&gt;&gt;</c>, traced on the calling thread (KCOV_ENABLE).</summary>
     public static FuzzTarget From(Action<ReadOnlySpan<byte>> target) => new SyncTarget(target);
 

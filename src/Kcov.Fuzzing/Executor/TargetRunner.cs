@@ -5,7 +5,8 @@ namespace Kcov.Fuzzing.Executor;
 /// run, leave the trace in the area for the caller to read. Create, use and dispose it on one
 /// thread: KCOV_ENABLE binds the calling thread, and only that thread's code is recorded. An
 /// async target is collected through remote sections instead (KCOV_REMOTE_ENABLE with a common
-/// handle; see <see cref="FuzzTarget.From(Func{ReadOnlyMemory{byte}, Task})"/>).
+/// handle; see <see cref="FuzzTarget.From(Func{ReadOnlyMemory{byte}, Task})"/>), and so is a
+/// service in another process, whose device the target opens (<see cref="FuzzTarget.OpenDevice"/>).
 /// <para>
 /// With <c>unique</c> (-kcov_unique), blocks are collected in kcov's unique mode (KCOV_UNIQUE_ENABLE)
 /// instead of trace-pc: the area starts with a bitmap of one bit per instrumented site, and the trace
@@ -20,12 +21,17 @@ internal sealed class TargetRunner : IDisposable
     /// <summary>Instance ids of common handles: unique per process, as the remote map wants.</summary>
     private static int s_commonIds;
 
+    /// <summary>Tries at other ids when a common handle is taken (by another executor, with a remote device).</summary>
+    private const int HandleAttempts = 16;
+
     private readonly FuzzTarget _target;
-    private readonly KcovDevice _device;
+    private readonly IKcovDevice _device;
     private readonly KcovArea _area;
     private readonly int _areaWords;
-    private readonly ulong _commonHandle;
+    private ulong _commonHandle;
     private KcovMode _mode = KcovMode.TracePc;
+    /// <summary>Set once a service's device stopped answering: every later run returns it at once.</summary>
+    private Exception? _lost;
     private readonly bool _unique;
     /// <summary>Words of the unique-mode bitmap at the start of the area while unique mode is on; 0 otherwise.</summary>
     private int _bitmapWords;
@@ -39,11 +45,11 @@ internal sealed class TargetRunner : IDisposable
     public TargetRunner(FuzzTarget target, int areaWords, bool unique = false)
     {
         if (unique && target.Remote)
-            throw new ArgumentException("remote sections (an async target) cannot use kcov's unique mode", nameof(unique));
+            throw new ArgumentException("remote sections (an async target or a service) cannot use kcov's unique mode", nameof(unique));
         _target = target;
         _areaWords = areaWords;
         _unique = unique;
-        _device = KcovDevice.Open();
+        _device = target.OpenDevice();
         try
         {
             _device.InitTrace(areaWords);
@@ -79,24 +85,32 @@ internal sealed class TargetRunner : IDisposable
     /// </summary>
     private int MaxBitmapWords => _areaWords / 2;
 
+    /// <summary><see cref="AreaDescriptor"/> of a runner whose area is a service's (an HTTP target), not this process's.</summary>
+    public const long ServiceArea = -2;
+
     /// <summary>
     /// The descriptor number of the area in this process (its shared name is /proc/&lt;pid&gt;/fd/&lt;n&gt;), which
-    /// the supervisor maps to read the trace after a crash; -1 where the name is not of that form (no /proc).
+    /// the supervisor maps to read the trace after a crash; -1 where the name is not of that form (no /proc);
+    /// <see cref="ServiceArea"/> when the device is a service's: its area holds the service's blocks.
     /// </summary>
     public long AreaDescriptor =>
-        _area.SharedName.StartsWith($"/proc/{Environment.ProcessId}/fd/", StringComparison.Ordinal)
+        _device is not LocalKcovDevice ? ServiceArea
+        : _area.SharedName.StartsWith($"/proc/{Environment.ProcessId}/fd/", StringComparison.Ordinal)
         && long.TryParse(_area.SharedName.AsSpan(_area.SharedName.LastIndexOf('/') + 1), out long fd) ? fd : -1;
 
     /// <summary>
     /// The PC of the block that threw the exception the last <see cref="Run"/> returned: the last block
     /// in the trace when it was thrown (before any finally block or handler ran), exact whatever the JIT
-    /// inlined. 0 when unknown (not traced on this thread: an async target; nothing instrumented ran).
+    /// inlined. 0 when unknown (not traced on this thread: an async target, a service; nothing instrumented ran).
     /// </summary>
     public ulong ThrowSite { get; private set; }
 
     /// <summary>Runs one input; returns the exception the target threw, or null.</summary>
     public Exception? Run(ReadOnlySpan<byte> input)
     {
+        ThrowSite = 0;
+        if (_lost is not null)
+            return _lost;
         PrepareRun();
         // Reset from the tail of the previous run, as the kcov.rst example does; in unique mode with
         // the bitmap too (what KCOV_RESET_TRACE does, without the ioctl's lock).
@@ -104,7 +118,6 @@ internal sealed class TargetRunner : IDisposable
             _area.Words[.._bitmapWords].Clear();
         Volatile.Write(ref _area.Words[_bitmapWords], 0);
         _lastRunOffset = _bitmapWords;
-        ThrowSite = 0;
         _throwCount = 0;
         FaultInjection.At("input");
         _running = true;
@@ -112,6 +125,11 @@ internal sealed class TargetRunner : IDisposable
         {
             _target.Invoke(input);
             return null;
+        }
+        catch (Service.ServiceLostException e)
+        {
+            _lost = e;
+            return e;
         }
         catch (Exception e)
         {
@@ -130,9 +148,10 @@ internal sealed class TargetRunner : IDisposable
     /// </summary>
     private void OnFirstChance(object? sender, System.Runtime.ExceptionServices.FirstChanceExceptionEventArgs e)
     {
-        // In unique mode the trace's last PC is the last block reached for the first time, not
+        // A service's area holds the service's blocks, not this thread's: no throwing block here. In
+        // unique mode the trace's last PC is the last block reached for the first time, not
         // necessarily the one that threw: no site (the fuzz loop asks trace-pc for it).
-        if (!_running || _mode != KcovMode.TracePc || _bitmapWords > 0 || Environment.CurrentManagedThreadId != _threadId)
+        if (!_running || _mode != KcovMode.TracePc || _bitmapWords > 0 || Environment.CurrentManagedThreadId != _threadId || _device is not LocalKcovDevice)
             return;
         int n = Math.Min(_throwCount, _throws.Length);
         for (int i = 0; i < n; i++)
@@ -174,37 +193,64 @@ internal sealed class TargetRunner : IDisposable
     /// <summary>
     /// Switches the trace mode (KCOV_DISABLE then KCOV_ENABLE: cheap, same thread). TracePc means unique
     /// mode when the runner was made unique, unless <paramref name="exactPcs"/> asks for plain trace-pc
-    /// (every block each time it runs), as the exact site of a throw needs.
+    /// (every block each time it runs), as the exact site of a throw needs. A service whose device no
+    /// longer answers is not an error here: the next <see cref="Run"/> reports it.
     /// </summary>
     public void SetMode(KcovMode mode, bool exactPcs = false)
     {
         bool unique = _unique && mode == KcovMode.TracePc && !exactPcs;
-        if (mode == _mode && unique == _bitmapWords > 0)
+        if ((mode == _mode && unique == _bitmapWords > 0) || _lost is not null)
             return;
-        _device.Disable();
+        try
+        {
+            _device.Disable();
+            Enable(mode, exactPcs);
+        }
+        catch (IOException e) when (e is not KcovException)
+        {
+            _lost = new Service.ServiceLostException($"the service's kcov device stopped answering: {e.Message}", e);
+            return;
+        }
         _mode = mode;
-        Enable(mode, exactPcs);
     }
 
     private void Enable(KcovMode mode, bool exactPcs = false)
     {
         _bitmapWords = 0;
-        if (_target.Remote)
-            _device.RemoteEnable(mode, (uint)_areaWords, [], _commonHandle);
-        else if (_unique && mode == KcovMode.TracePc && !exactPcs)
+        if (_unique && mode == KcovMode.TracePc && !exactPcs)
         {
             int words = BitmapWordsNeeded();
             _device.EnableUnique(words);
             _bitmapWords = words;
+            return;
         }
-        else
+        if (!_target.Remote)
+        {
             _device.Enable(mode);
+            return;
+        }
+        uint sectionWords = _target.SectionWords ?? (uint)_areaWords;
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                _device.RemoteEnable(mode, sectionWords, [], _commonHandle);
+                break;
+            }
+            catch (KcovHandleInUseException) when (attempt < HandleAttempts)
+            {
+                // A service's handles are shared by every executor (and any other client) using it.
+                _commonHandle = KcovAbi.RemoteHandle(KcovAbi.SubsystemCommon, (ulong)Random.Shared.Next(1, int.MaxValue));
+            }
+        }
+        _target.UseCommonHandle(_commonHandle);
     }
 
     public void Dispose()
     {
         AppDomain.CurrentDomain.FirstChanceException -= OnFirstChance;
-        try { _device.Disable(); } catch (KcovException) { }
+        // Not enabled (KcovException), or a service that is gone (IOException): nothing to undo.
+        try { _device.Disable(); } catch (IOException) { }
         _area.Dispose();
         _device.Dispose();
     }

@@ -188,13 +188,17 @@ internal sealed unsafe class ControlBlock : IDisposable
         }
     }
 
-    /// <summary>Claims the next execution of the campaign; false once -runs are used up or a stop was asked.</summary>
-    public bool TryClaimExecution()
+    /// <summary>
+    /// Claims the next execution of the campaign; false once -runs are used up or a stop was asked.
+    /// An execution that is not <paramref name="bounded"/> (a seed input: libFuzzer runs the whole
+    /// initial corpus whatever -runs says) is counted but never refused for -runs.
+    /// </summary>
+    public bool TryClaimExecution(bool bounded = true)
     {
         if (Volatile.Read(ref StopWord) != 0)
             return false;
         long n = Interlocked.Increment(ref TotalExecsWord);
-        if (_runsLimit >= 0 && n > _runsLimit)
+        if (bounded && _runsLimit >= 0 && n > _runsLimit)
         {
             Interlocked.Decrement(ref TotalExecsWord);
             return false;

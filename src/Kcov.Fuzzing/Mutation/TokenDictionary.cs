@@ -12,7 +12,7 @@ internal static class TokenDictionary
 {
     /// <summary>Kcov.NET's own assemblies, which reference the runtime without being targets.</summary>
     private static readonly HashSet<string> OwnAssemblies =
-        ["Kcov.Fuzzing.dll", "Kcov.Coverage.dll", "Kcov.Instrumentation.dll", "dotnet-kcov.dll"];
+        ["Kcov.Fuzzing.dll", "Kcov.Coverage.dll", "Kcov.Instrumentation.dll", "dotnet-kcov.dll", "Kcov.Control.dll", "Kcov.AspNetCore.dll"];
 
     /// <summary>
     /// Parses a dictionary file: one token per line, <c>name="value"</c> or <c>"value"</c>,

@@ -12,8 +12,14 @@ internal sealed class FuzzerOptions
     public uint Seed { get; set; }
     public int Jobs { get; set; }
     public int Workers { get; set; }
+    public int Fork { get; set; }
+    public bool IgnoreCrashes { get; set; }
+    public bool IgnoreTimeouts { get; set; }
+    public bool IgnoreOoms { get; set; }
     public bool Merge { get; set; }
+    public string MergeControlFile { get; set; } = "";
     public bool MinimizeCrash { get; set; }
+    public bool CleanseCrash { get; set; }
     public bool PrintFinalStats { get; set; }
     public int CloseFdMask { get; set; }
     public string ArtifactPrefix { get; set; } = "";
@@ -42,6 +48,18 @@ internal sealed class FuzzerOptions
     /// <summary>Corpus directories and input files, in command-line order.</summary>
     public List<string> Positional { get; } = [];
 
-    /// <summary>Executors running at once: -workers, else -jobs capped at half the cores, at least 1.</summary>
-    public int ExecutorCount => Workers > 0 ? Workers : Math.Max(1, Math.Min(Jobs, Math.Max(1, Environment.ProcessorCount / 2)));
+    /// <summary>One-line notes about accepted flags that have no effect here.</summary>
+    public List<string> Notes { get; } = [];
+
+    /// <summary>Executors running at once: -workers, else -fork, else -jobs capped at half the cores, at least 1.</summary>
+    public int ExecutorCount =>
+        Workers > 0 ? Workers : Fork > 0 ? Fork : Math.Max(1, Math.Min(Jobs, Math.Max(1, Environment.ProcessorCount / 2)));
+
+    /// <summary>Whether a campaign goes on after a finding of this kind (-ignore_crashes, -ignore_timeouts, -ignore_ooms).</summary>
+    public bool Ignores(Crashes.ArtifactKind kind) => kind switch
+    {
+        Crashes.ArtifactKind.Timeout => IgnoreTimeouts,
+        Crashes.ArtifactKind.Oom => IgnoreOoms,
+        _ => IgnoreCrashes,
+    };
 }

@@ -20,10 +20,15 @@ internal sealed class Artifacts(FuzzerOptions options, StatusPrinter status)
     /// <summary>Paths written, in order.</summary>
     public List<string> Written { get; } = [];
 
-    /// <summary>Saves a finding unless its signature was already saved; returns the path, or null for a duplicate.</summary>
-    public string? Save(ArtifactKind kind, string signature, byte[] input, string reportText, long execs)
+    /// <summary>
+    /// Saves a finding unless its signature was already saved; returns the path, or null for a
+    /// duplicate. With <paramref name="everyInput"/> (a merge: each crashing input of a corpus is
+    /// a bad unit to set aside) a duplicate is saved too, with one line instead of the report.
+    /// </summary>
+    public string? Save(ArtifactKind kind, string signature, byte[] input, string reportText, long execs, bool everyInput = false)
     {
-        if (!_signatures.Add(signature))
+        bool first = _signatures.Add(signature);
+        if (!first && !everyInput)
             return null;
         switch (kind)
         {
@@ -54,7 +59,13 @@ internal sealed class Artifacts(FuzzerOptions options, StatusPrinter status)
             throw;
         }
         Written.Add(path);
-        string written = found + $"artifact_prefix='{options.ArtifactPrefix}'; Test unit written to {path}{Environment.NewLine}" + base64;
+        string written = $"artifact_prefix='{options.ArtifactPrefix}'; Test unit written to {path}{Environment.NewLine}";
+        if (!first)
+        {
+            status.Report($"{CrashReport.Prefix(kind)}: {signature} -> {path}", $"INFO: {CrashReport.Prefix(kind)} again: {signature}{Environment.NewLine}{written}");
+            return path;
+        }
+        written = found + written + base64;
         status.Report($"{CrashReport.Prefix(kind)}: {signature} -> {path}", reportText + written);
         return path;
     }

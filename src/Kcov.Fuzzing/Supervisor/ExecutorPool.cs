@@ -26,6 +26,7 @@ internal sealed class ExecutorPool : IDisposable
 {
     private static readonly TimeSpan StartupLimit = TimeSpan.FromSeconds(120);
     private static readonly TimeSpan ExitLimit = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan DyingLimit = TimeSpan.FromSeconds(60);
 
     /// <summary>Room for a crash report's text and a -merge input's features beside the input itself.</summary>
     private const int MessageOverhead = 64 << 20;
@@ -85,6 +86,9 @@ internal sealed class ExecutorPool : IDisposable
 
     public long PeakRssMb { get; private set; }
 
+    /// <summary>The longest any one input has run so far, as the watchdog saw it (to its 50 ms tick).</summary>
+    public double SlowestUnitSeconds { get; private set; }
+
     /// <summary>Signatures of the hangs found so far: an input caught in one of their loops is cut early.</summary>
     public HashSet<string> KnownHangs { get; } = [];
 
@@ -105,8 +109,7 @@ internal sealed class ExecutorPool : IDisposable
         {
             if (e.Data is null)
                 return;
-            executor.AppendStderr(e.Data);
-            if (_forwardOutput && (_options.CloseFdMask & 2) == 0)
+            if (executor.AppendStderr(e.Data) && _forwardOutput && (_options.CloseFdMask & 2) == 0)
                 Console.Error.WriteLine(e.Data);
         };
         process.Start();
@@ -182,8 +185,9 @@ internal sealed class ExecutorPool : IDisposable
             return $"it sent a malformed hello ({shape})";
         if (hello.Numbers[0] != executor.Slot)
             return $"it said it runs slot {hello.Numbers[0]}, not {executor.Slot}";
-        // -1: no /proc to name the area through (not Linux); no last blocks then.
-        if (hello.Numbers[1] == -1 && !OperatingSystem.IsLinux())
+        // -1: no /proc to name the area through (not Linux); ServiceArea: the area is a service's, not the
+        // executor's (an HTTP target). No last blocks then.
+        if ((hello.Numbers[1] == -1 && !OperatingSystem.IsLinux()) || hello.Numbers[1] == TargetRunner.ServiceArea)
             return null;
         executor.Area = ExecutorArea.Map(executor.Process.Id, hello.Numbers[1], _options.AreaWords, out var problem);
         return problem;
@@ -221,6 +225,8 @@ internal sealed class ExecutorPool : IDisposable
             executor.Kill(executor.Killed == KillReason.None ? KillReason.Stop : executor.Killed);
         executor.Process.WaitForExit(); // also drains its stdout/stderr readers
         int exitCode = executor.Process.ExitCode;
+        if (executor.HiddenLines > 0 && _forwardOutput && (_options.CloseFdMask & 2) == 0)
+            Console.Error.WriteLine($"   ... ({executor.HiddenLines} more lines of the runtime's report, left out)");
         if (executor.SaidDone && exitCode == 0 && executor.Killed == KillReason.None)
             return new PoolEvent(executor, null);
         // The slot is believed only if it makes sense: its input is then the one that was running.
@@ -231,10 +237,10 @@ internal sealed class ExecutorPool : IDisposable
         var report = executor.Killed switch
         {
             KillReason.Timeout => CrashReport.Timeout(_options.TimeoutSeconds, _lastBlocks.Loop(pcs)),
-            KillReason.ShortTimeout => CrashReport.Timeout(_options.TimeoutSeconds, _lastBlocks.Loop(pcs),
-                $"timeout: the input ran longer than the short timeout ({ShortTimeoutSeconds} s) of inputs derived from a hanging one"),
-            KillReason.KnownHang => CrashReport.Timeout(_options.TimeoutSeconds, _lastBlocks.Loop(pcs),
-                $"timeout: the input was stopped after {KnownHangCheckSeconds} s in the loop of a hang already reported"),
+            KillReason.ShortTimeout => CrashReport.Timeout(ShortTimeoutSeconds, _lastBlocks.Loop(pcs),
+                "the short timeout of inputs derived from a hanging one"),
+            KillReason.KnownHang => CrashReport.Timeout(KnownHangCheckSeconds, _lastBlocks.Loop(pcs),
+                "the input was stopped in the loop of a hang already reported"),
             KillReason.Rss => CrashReport.OutOfMemory(executor.PeakRssMb, _options.RssLimitMb),
             KillReason.Garbage => CrashReport.Garbage(executor.Garbage!),
             _ when slotGarbage is not null => CrashReport.Garbage(slotGarbage),
@@ -264,14 +270,24 @@ internal sealed class ExecutorPool : IDisposable
                 e.KillForGarbage(slot);
                 continue;
             }
+            // The runtime is writing its last words (a stack overflow's frames take a while): that is
+            // neither a hang nor memory use of the input; only a process that does not finish dying is ended.
+            if (e.DyingFor > TimeSpan.Zero)
+            {
+                if (e.DyingFor > DyingLimit)
+                    e.Kill(KillReason.Stop);
+                continue;
+            }
             long rss = e.RssMb();
             PeakRssMb = Math.Max(PeakRssMb, rss);
+            double running = e.SecondsStuck(Block);
+            SlowestUnitSeconds = Math.Max(SlowestUnitSeconds, running);
             if (_options.RssLimitMb > 0 && rss > _options.RssLimitMb)
             {
                 e.Kill(KillReason.Rss);
                 continue;
             }
-            double stuck = _options.TimeoutSeconds > 0 ? e.SecondsStuck(Block) : 0;
+            double stuck = _options.TimeoutSeconds > 0 ? running : 0;
             if (stuck > _options.TimeoutSeconds)
                 e.Kill(KillReason.Timeout);
             else if (stuck > Math.Min(ShortTimeoutSeconds, _options.TimeoutSeconds) && Block.ShortTimeout(e.Slot))
@@ -359,6 +375,9 @@ internal sealed class ExecutorPool : IDisposable
         foreach (var arg in viaDotnet ? commandLine : commandLine.Skip(1))
             info.ArgumentList.Add(arg);
         info.Environment[ExecutorMain.EnvironmentVariable] = $"{_socketAddress}|{Block.Path}|{slot}";
+        // Under `dotnet kcov run`, its startup hook traces the process it started; an executor is another
+        // process, whose device and area are its own (see Reproducer.UnderKcovRun).
+        info.Environment.Remove(Reproducer.KcovRunAreaFileVariable);
         if (_options.RssLimitMb > 0)
         {
             // The GC heap limit turns most runaway allocations into an OutOfMemoryException the

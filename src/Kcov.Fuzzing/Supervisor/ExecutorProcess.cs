@@ -14,11 +14,15 @@ internal sealed class ExecutorProcess : IDisposable
     private const int StderrTailChars = 64 * 1024;
     private const int LastWordsLines = 4096;
 
+    /// <summary>Lines of the runtime's fatal report shown as they come; the rest (a stack overflow can print 100,000 frames) only counted.</summary>
+    private const int ShownLastWordsLines = 64;
+
     private readonly StringBuilder _stderrTail = new();
     private readonly StringBuilder _lastWords = new();
     private int _lastWordsLines;
-    private readonly object _tailLock = new(); // guards _stderrTail and _lastWords* (written by the stderr reader thread)
+    private readonly object _tailLock = new(); // guards _stderrTail, _lastWords*, _dying (written by the stderr reader thread)
     private readonly Stopwatch _sinceHeartbeat = Stopwatch.StartNew();
+    private readonly Stopwatch _dying = new();
     private long _lastHeartbeat = -1;
     private long _lastRssMb;
 
@@ -50,8 +54,9 @@ internal sealed class ExecutorProcess : IDisposable
     /// Keeps the tail of the executor's stderr, and, from the runtime's first line of a fatal report
     /// on ("Stack overflow." and the like), the report's first lines: a stack overflow's frames can run
     /// to hundreds of thousands of lines, which a tail alone would keep without their first line.
+    /// Returns whether the line is worth showing: the first lines of a fatal report are, the flood after them is not.
     /// </summary>
-    public void AppendStderr(string line)
+    public bool AppendStderr(string line)
     {
         lock (_tailLock)
         {
@@ -59,11 +64,23 @@ internal sealed class ExecutorProcess : IDisposable
             if (_stderrTail.Length > StderrTailChars)
                 _stderrTail.Remove(0, _stderrTail.Length - StderrTailChars);
             if (_lastWordsLines == 0 && !Crashes.CrashReport.IsFatalMarker(line))
-                return;
+                return true;
+            if (_lastWordsLines == 0)
+                _dying.Start();
             if (_lastWordsLines++ < LastWordsLines)
                 _lastWords.Append(line).Append('\n');
+            if (_lastWordsLines <= ShownLastWordsLines)
+                return true;
+            HiddenLines++;
+            return false;
         }
     }
+
+    /// <summary>Lines of the runtime's fatal report that <see cref="AppendStderr"/> said not to show.</summary>
+    public int HiddenLines { get; private set; }
+
+    /// <summary>How long ago the runtime began its fatal report (zero if it has not): the process is dying, not hanging.</summary>
+    public TimeSpan DyingFor { get { lock (_tailLock) return _dying.Elapsed; } }
 
     /// <summary>The runtime's fatal report if one was seen, else the tail of stderr.</summary>
     public string StderrTail { get { lock (_tailLock) return _lastWordsLines > 0 ? _lastWords.ToString() : _stderrTail.ToString(); } }

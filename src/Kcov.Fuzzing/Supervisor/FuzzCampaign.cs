@@ -9,8 +9,9 @@ namespace Kcov.Fuzzing.Supervisor;
 /// <summary>
 /// The supervisor of a fuzzing campaign: starts the executors with the corpus, saves what they
 /// report (corpus inputs into the first corpus directory, findings as artifacts), restarts an
-/// executor that died, and stops at -runs or -max_total_time. It never runs the target itself,
-/// so nothing the target does can take the corpus or the artifacts down with it.
+/// executor that died, and stops at -runs or -max_total_time, or, as libFuzzer does, at the
+/// first finding unless -ignore_crashes/-ignore_timeouts/-ignore_ooms lets it go on. It never
+/// runs the target itself, so nothing the target does can take the corpus or the artifacts down with it.
 /// <para>
 /// The campaign's state lives here and survives executor restarts: the corpus and which inputs had
 /// their hints pass, the length limit, the dictionary of compared values, the inputs that killed an
@@ -52,6 +53,9 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
     private int _newInputs;
     private int _restartCount;
 
+    /// <summary>A finding no -ignore_* flag covers was saved: the campaign is ending, later findings are not saved.</summary>
+    private bool _stopping;
+
     public int Run()
     {
         int exitCode;
@@ -70,6 +74,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
     {
         uint seed = options.Seed != 0 ? options.Seed : (uint)Random.Shared.Next(1, int.MaxValue);
         _status.Info($"Seed: {seed}");
+        _status.Info(InstrumentedModules.LoadedLine(AppContext.BaseDirectory));
         var seeds = CorpusDirectory.Load(corpusDirectories, 0, out _);
         for (int i = 0; i < corpusDirectories.Count; i++)
         {
@@ -88,7 +93,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
         }
         int maxLen = options.MaxLen > 0 ? options.MaxLen : Math.Max(4096, seeds.Count == 0 ? 0 : seeds.Max(s => s.Length));
         if (options.MaxLen == 0)
-            _status.Info($"-max_len is not provided; Kcov.Fuzzing will not generate inputs larger than {maxLen} bytes");
+            _status.Info($"-max_len is not provided; libFuzzer will not generate inputs larger than {maxLen} bytes");
         foreach (var s in seeds)
             if (_known.Add(CorpusDirectory.Sha1(s)))
                 _corpus.Add(s);
@@ -98,6 +103,8 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
         Console.CancelKeyPress += onCancel;
         try
         {
+            if (options.Fork > 0)
+                _status.Info($"-fork={options.Fork}: fuzzing in separate process(s)");
             for (int slot = 0; slot < options.ExecutorCount; slot++)
                 pool.Start(slot, StartMessage(seed, slot, maxLen));
             int deathsBetweenInputs = 0;
@@ -116,7 +123,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
                     if (deathsBetweenInputs >= MaxDeathsBetweenInputs)
                         throw new FuzzerUsageException($"the executor keeps dying outside of any input ({e.Death.Title}); the harness itself fails, run it on one input file to see why");
                     OnDeath(pool, e, pool.Block.TotalExecs);
-                    if (!pool.StopRequested && (options.Runs < 0 || pool.Block.TotalExecs < options.Runs))
+                    if (!_stopping && !pool.StopRequested && (options.Runs < 0 || pool.Block.TotalExecs < options.Runs))
                     {
                         _restartCount++;
                         pool.Start(e.Executor.Slot, StartMessage(seed, e.Executor.Slot, maxLen));
@@ -126,7 +133,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
             }
             long execs = pool.Block.TotalExecs;
             _status.Line(execs, "DONE", _latest, pool.PeakRssMb);
-            _status.Info($"Done {execs} runs in {(long)_status.Elapsed.TotalSeconds} second(s)");
+            _status.Plain($"Done {execs} runs in {(long)_status.Elapsed.TotalSeconds} second(s)");
             if (options.PrintFinalStats)
                 PrintFinalStats(pool, execs);
             return _artifacts.ExitCode;
@@ -149,7 +156,10 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
         {
             Kind = MessageKind.Start,
             // Each executor, and each restart of it, draws from its own deterministic stream.
-            Numbers = [(long)ExecutorMode.Fuzz, unchecked((int)(seed + 7919u * (uint)slot + 104729u * (uint)_restartCount)), maxLen, 0, _lengthLimit],
+            // The last number: whether -runs bounds the corpus inputs too. The first executors run the
+            // whole initial corpus, as libFuzzer does; a restarted one only re-runs the corpus to rebuild its state.
+            Numbers = [(long)ExecutorMode.Fuzz, unchecked((int)(seed + 7919u * (uint)slot + 104729u * (uint)_restartCount)), maxLen, 0, _lengthLimit,
+                _restartCount > 0 ? 1 : 0],
             Inputs = inputs,
             Flags = [.. inputs.Select(i => (byte)((_hintsDone.Contains(CorpusDirectory.Sha1(i)) ? 1 : 0) | (_hangParents.Contains(Mutation.CmpHints.Hash(i)) ? 2 : 0)))],
             Tokens = _compared,
@@ -203,8 +213,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
                 }
                 break;
             case MessageKind.Crash:
-                if (_artifacts.Save((Crashes.ArtifactKind)m.Numbers[0], m.Detail, m.Input, m.Text, m.Numbers[1]) is null)
-                    Repeated(Crashes.CrashReport.Prefix((Crashes.ArtifactKind)m.Numbers[0]), m.Detail, "");
+                Found(pool, (Crashes.ArtifactKind)m.Numbers[0], m.Detail, m.Detail, m.Input, m.Text, m.Numbers[1]);
                 break;
             case MessageKind.HintsBegin:
                 _hintsDone.Add(m.Text);
@@ -283,8 +292,27 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
             if (e.DeathParent != 0 && _hangParents.Add(e.DeathParent))
                 pool.Broadcast(new Message { Kind = MessageKind.HangParent, Numbers = [(long)e.DeathParent] }, except: e.Executor);
         }
-        if (_artifacts.Save(report.Kind, report.DedupKey, e.DeathInput, report.Render(e.DeathInput), execs) is null)
-            Repeated(report.KindName, report.Signature, killed == KillReason.KnownHang ? " (cut early)" : "");
+        Found(pool, report.Kind, report.DedupKey, report.Signature, e.DeathInput, report.Render(e.DeathInput), execs,
+            killed == KillReason.KnownHang ? " (cut early)" : "");
+    }
+
+    /// <summary>
+    /// Saves a finding (one already saved gets a line), and ends the campaign at the first one no
+    /// -ignore_* flag covers; findings that arrive while it ends are not saved.
+    /// </summary>
+    private void Found(ExecutorPool pool, Crashes.ArtifactKind kind, string key, string signature, byte[] input, string report, long execs, string note = "")
+    {
+        if (_stopping)
+            return;
+        if (_artifacts.Save(kind, key, input, report, execs) is null)
+        {
+            Repeated(Crashes.CrashReport.Prefix(kind), signature, note);
+            return;
+        }
+        if (options.Ignores(kind))
+            return;
+        _stopping = true;
+        pool.RequestStop();
     }
 
     /// <summary>A finding whose signature was saved already: one line, and a count in the final stats.</summary>
@@ -307,6 +335,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
         Stat("number_of_executed_units", execs);
         Stat("average_exec_per_sec", _status.ExecsPerSecond(execs));
         Stat("new_units_added", _newInputs);
+        Stat("slowest_unit_time_sec", (long)pool.SlowestUnitSeconds);
         Stat("peak_rss_mb", pool.PeakRssMb);
         Stat("executor_restarts", pool.Restarts);
         Stat("crashes", _artifacts.Crashes);

@@ -5,8 +5,11 @@ namespace Kcov.Fuzzing.Supervisor;
 /// <summary>
 /// Reads what an executor's input ran from its kcov area (which the supervisor mapped at the
 /// executor's hello, so it outlives the process: coverage lives where a crash cannot lose it) and
-/// symbolizes the last PCs with the PC maps next to the harness. For a hang or a stack overflow, the runtime gives no source lines; the
-/// trace does. A hang's signature is the loop it is stuck in: the methods of its last blocks.
+/// symbolizes the last PCs with the PC maps next to the harness. For a hang or a stack overflow, the
+/// runtime gives no source lines; the trace does. Each block is one line in the shape of a
+/// sanitizer's stack frame, <c>#n 0xPC in Function file:line</c>, newest first: the last block that
+/// ran is #0. For a hang that is where the input spins; for a stack overflow, the recursing
+/// functions. A hang's signature is the loop it is stuck in: the methods of its last blocks.
 /// </summary>
 internal sealed class LastBlocks(string mapDirectory)
 {
@@ -41,12 +44,13 @@ internal sealed class LastBlocks(string mapDirectory)
         return words.Slice(1 + Math.Max(0, count - Examined), Math.Min(count, Examined)).ToArray();
     }
 
-    /// <summary>The last of <paramref name="pcs"/>, symbolized ("   0x... Function file:line"), a loop as one line with its count.</summary>
+    /// <summary>The last of <paramref name="pcs"/>, newest first and symbolized ("    #0 0x... in Function file:line"), a block run repeatedly as one line with its count.</summary>
     public IReadOnlyList<string> Describe(ulong[] pcs)
     {
         var symbolizer = _symbolizer.Value;
-        var lines = Crashes.CrashReport.Collapse(pcs.Reverse().Take(Described).Select(pc => Describe(pc, symbolizer)));
-        return lines.Take(Shown).Reverse().ToList();
+        // A loop shows as one line with its count.
+        var lines = Collapse(pcs.Reverse().Take(Described).Select(pc => Describe(pc, symbolizer)), Shown);
+        return lines.Select((line, i) => $"    #{i} {line}").ToList();
     }
 
     /// <summary>
@@ -99,12 +103,39 @@ internal sealed class LastBlocks(string mapDirectory)
             m.Value.File is null ? m.Key : $"{m.Key} ({m.Value.File}:{m.Value.Line})"));
     }
 
+    /// <summary>"0xPC in Function file:line", or the bare PC when no map knows it (`kcov symbolize` can read it later).</summary>
     private static string Describe(ulong pc, Symbolizer? symbolizer)
     {
-        if (symbolizer is null)
-            return $"   0x{pc:x16}";
-        var s = symbolizer.Symbolize(pc);
-        return $"   0x{pc:x16} {s.Function}{(s.File is null ? "" : $" {s.File}:{s.Line}")}";
+        var s = symbolizer?.Symbolize(pc);
+        if (s is null || !s.Known)
+            return $"0x{pc:x16}";
+        return $"0x{pc:x16} in {s.Function}{(s.File is null ? "" : $" {s.File}:{s.Line}")}";
+    }
+
+    /// <summary>Consecutive repeats of a line become one line with a count ("[x12]"); at most <paramref name="max"/> lines.</summary>
+    private static List<string> Collapse(IEnumerable<string> lines, int max)
+    {
+        var result = new List<string>();
+        string? previous = null;
+        int repeats = 0;
+        void Flush()
+        {
+            if (previous is not null && result.Count < max)
+                result.Add(repeats > 1 ? $"{previous}  [x{repeats}]" : previous);
+        }
+        foreach (var line in lines)
+        {
+            if (line == previous)
+            {
+                repeats++;
+                continue;
+            }
+            Flush();
+            previous = line;
+            repeats = 1;
+        }
+        Flush();
+        return result;
     }
 
     private static Symbolizer? Load(string directory)

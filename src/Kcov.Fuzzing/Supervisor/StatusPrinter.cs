@@ -37,14 +37,19 @@ internal sealed class StatusPrinter(int verbosity, LiveView? live = null)
     /// <summary>Keeps the live view's numbers current between status lines (no line is printed).</summary>
     public void Refresh(long execs, FuzzStats s, long rssMb) => live?.Update(execs, ExecsPerSecond(execs), s, rssMb, Elapsed);
 
-    public void Info(string text)
+    public void Info(string text) => Write($"INFO: {text}", text);
+
+    /// <summary>A line in libFuzzer's words as they are, without "INFO: " (tools match some from the line's start).</summary>
+    public void Plain(string line) => Write(line, line);
+
+    private void Write(string line, string inView)
     {
         if (verbosity <= 0)
             return;
         if (live is null)
-            Console.Error.WriteLine($"INFO: {text}");
+            Console.Error.WriteLine(line);
         else
-            live.Log(Spectre.Console.Markup.Escape(text));
+            live.Log(Spectre.Console.Markup.Escape(inView));
     }
 
     /// <summary>A finding's report: printed now, or kept by the view until it closes.</summary>
