@@ -7,7 +7,8 @@ namespace Kcov.Fuzzing.Benchmarks;
 /// Generates a target with <c>blocks</c> basic blocks, as <c>blocks / 20</c> methods of 20 blocks,
 /// in one of two instrumentations of the same code:
 /// <list type="bullet">
-/// <item>kcov: each block starts with <c>Kcov.Trace.Pc(id)</c> (<c>ldc.i8 id; call Trace.Pc</c>, what the IL rewriter emits);</item>
+/// <item>kcov: each block starts with <c>Kcov.Trace.Pc(id)</c> (<c>ldc.i8 id; call Trace.Pc</c>; the IL rewriter's probe
+/// passes a frame local and a 32-bit index instead, and reaches the same trace path);</item>
 /// <item>counters: each block starts with <c>counters[id]++</c> on a <c>long[blocks]</c>, the gcov/coverlet scheme.</item>
 /// </list>
 /// Each block also does a little real work (<c>x = x * 31 + id</c>), so the blocks are not empty.
