@@ -108,12 +108,12 @@ internal sealed class CorpusRun(Streams io, string harness, string[] harnessArgs
         {
             while (true)
             {
-                string? line;
-                if (current < 0)
-                    line = lines.Take();
-                else if (!lines.TryTake(out line, TimeSpan.FromSeconds(Math.Max(0, timeoutSeconds - clock.Elapsed.TotalSeconds))))
+                // The clock runs from the harness's start, each input's start and each input's end.
+                if (!lines.TryTake(out string? line, TimeSpan.FromSeconds(Math.Max(0, timeoutSeconds - clock.Elapsed.TotalSeconds))))
                 {
                     child.Kill(entireProcessTree: true);
+                    if (current < 0)
+                        throw new UserErrorException($"'{harness}' started no input for {timeoutSeconds} s (--timeout); check that it runs by itself: dotnet {harness} -help=1.");
                     Report(inputs[from + current], $"timed out after {timeoutSeconds} s; its coverage is not counted");
                     return from + current + 1;
                 }
@@ -155,6 +155,7 @@ internal sealed class CorpusRun(Streams io, string harness, string[] harnessArgs
                         foreach (var (pc, n) in pcs)
                             Counts[pc] = Counts.GetValueOrDefault(pc) + n;
                         current = -1;
+                        clock.Restart();
                         break;
                     case "end":
                         child.WaitForExit();
