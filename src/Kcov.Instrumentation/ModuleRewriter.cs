@@ -177,7 +177,7 @@ internal static class ModuleRewriter
             {
                 string beside = besideProblem is null ? "not beside it" : $"the one beside it cannot be used ({besideProblem.TrimEnd('.')})";
                 missingSymbols = $"no PDB for {file} ({beside}, not embedded{(packageProblem is null ? "" : ", " + packageProblem)}): "
-                    + "frames and reports will say (no source); "
+                    + "crash frames and coverage reports will have no source lines; "
                     + (package is null
                         ? $"build it with <DebugType>portable</DebugType> and keep {Path.ChangeExtension(file, ".pdb")} beside it"
                         : $"put its matching {Path.ChangeExtension(file, ".pdb")} beside it (e.g. from the package's .snupkg symbols package)");

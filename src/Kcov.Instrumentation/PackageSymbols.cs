@@ -91,7 +91,9 @@ internal static class PackageSymbols
             if (codeViews.Count == 0)
                 return "the assembly has no CodeView debug entry to match a PDB against";
             using var provider = MetadataReaderProvider.FromPortablePdbStream(File.OpenRead(pdbPath));
-            var id = new BlobContentId(provider.GetMetadataReader().DebugMetadataHeader!.Id);
+            if (provider.GetMetadataReader().DebugMetadataHeader is not { } header)
+                return "it is not a portable PDB (no #Pdb stream)";
+            var id = new BlobContentId(header.Id);
             foreach (var entry in codeViews)
             {
                 var data = pe.ReadCodeViewDebugDirectoryData(entry);

@@ -33,7 +33,7 @@ public sealed class FuzzCommandTests : IDisposable
         Assert.True(File.Exists(Path.Combine(output, "Markdig.kcovmap")));
         // Markdig 1.4.1's package ships no PDB (a real package, from the restore's packages folder).
         Assert.Contains("kcov: warning: no PDB for Markdig.dll (not beside it, not embedded, not in its NuGet package Markdig 1.4.1): "
-            + "frames and reports will say (no source); put its matching Markdig.pdb beside it (e.g. from the package's .snupkg symbols package)\n", result.Error.ReplaceLineEndings("\n"));
+            + "crash frames and coverage reports will have no source lines; put its matching Markdig.pdb beside it (e.g. from the package's .snupkg symbols package)\n", result.Error.ReplaceLineEndings("\n"));
         Assert.Matches(@"#300\tDONE +cov: \d+", result.Error);
     }
 

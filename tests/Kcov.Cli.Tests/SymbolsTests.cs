@@ -62,7 +62,7 @@ public sealed class SymbolsTests : IDisposable
         var result = InstrumentWithPackagesFolder(PackageAssembly(withPdb: false));
         Assert.True(result.ExitCode == 0, result.Error);
         Assert.Equal("kcov: warning: no PDB for Kcov.Samples.Targets.dll (not beside it, not embedded, not in its NuGet package Kcov.Samples.Targets 9.9.9): "
-            + "frames and reports will say (no source); put its matching Kcov.Samples.Targets.pdb beside it (e.g. from the package's .snupkg symbols package)",
+            + "crash frames and coverage reports will have no source lines; put its matching Kcov.Samples.Targets.pdb beside it (e.g. from the package's .snupkg symbols package)",
             Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
         Assert.True(File.Exists(_dir.Combine("out", Name + ".dll")));
         Assert.False(File.Exists(_dir.Combine("out", Name + ".pdb")));

@@ -88,7 +88,17 @@ public sealed class PackageSymbolsTests : IDisposable
         Assert.Null(result.PdbPath);
         Assert.False(HasLines(result.Map));
         Assert.Equal("no PDB for Pkg.dll (not beside it, not embedded, the one in its NuGet package Pkg 1.2.3 does not match it: its id differs from the assembly's): "
-            + "frames and reports will say (no source); put its matching Pkg.pdb beside it (e.g. from the package's .snupkg symbols package)", result.MissingSymbols);
+            + "crash frames and coverage reports will have no source lines; put its matching Pkg.pdb beside it (e.g. from the package's .snupkg symbols package)", result.MissingSymbols);
+    }
+
+    [Fact]
+    public void APdbThatIsNotPortableIsNeverUsed()
+    {
+        string dll = PackageAssembly(pdbSource: null);
+        File.WriteAllBytes(Path.Combine(Packages, "pkg", "1.2.3", "lib", "net10.0", "Pkg.pdb"), "Microsoft C/C++ MSF 7.00\r\n"u8.ToArray());
+        var result = Instrument(dll);
+        Assert.Null(result.PdbPath);
+        Assert.StartsWith("no PDB for Pkg.dll (not beside it, not embedded, the one in its NuGet package Pkg 1.2.3 does not match it: it is not a portable PDB (", result.MissingSymbols);
     }
 
     [Fact]
@@ -97,7 +107,7 @@ public sealed class PackageSymbolsTests : IDisposable
         var result = Instrument(PackageAssembly(pdbSource: null));
         Assert.Null(result.PdbPath);
         Assert.Equal("no PDB for Pkg.dll (not beside it, not embedded, not in its NuGet package Pkg 1.2.3): "
-            + "frames and reports will say (no source); put its matching Pkg.pdb beside it (e.g. from the package's .snupkg symbols package)", result.MissingSymbols);
+            + "crash frames and coverage reports will have no source lines; put its matching Pkg.pdb beside it (e.g. from the package's .snupkg symbols package)", result.MissingSymbols);
     }
 
     [Fact]
@@ -107,7 +117,7 @@ public sealed class PackageSymbolsTests : IDisposable
         var result = Instrument(PackageAssembly(pdbSource: Source), elsewhere);
         Assert.Null(result.PdbPath);
         Assert.Equal($"no PDB for Pkg.dll (not beside it, not embedded, its NuGet package Pkg 1.2.3 is not in {elsewhere}): "
-            + "frames and reports will say (no source); put its matching Pkg.pdb beside it (e.g. from the package's .snupkg symbols package)", result.MissingSymbols);
+            + "crash frames and coverage reports will have no source lines; put its matching Pkg.pdb beside it (e.g. from the package's .snupkg symbols package)", result.MissingSymbols);
     }
 
     [Fact]
@@ -116,7 +126,7 @@ public sealed class PackageSymbolsTests : IDisposable
         string dll = Snippet.Compile(Source, _dir.Combine("own"), "Own");
         File.Delete(Path.ChangeExtension(dll, ".pdb"));
         var result = Instrument(dll);
-        Assert.Equal("no PDB for Own.dll (not beside it, not embedded): frames and reports will say (no source); "
+        Assert.Equal("no PDB for Own.dll (not beside it, not embedded): crash frames and coverage reports will have no source lines; "
             + "build it with <DebugType>portable</DebugType> and keep Own.pdb beside it", result.MissingSymbols);
     }
 
@@ -145,7 +155,7 @@ public sealed class PackageSymbolsTests : IDisposable
         var markdig = AssemblyInstrumenter.Instrument(Path.Combine(bin, "Markdig.dll"), _dir.Combine("markdig"), new InstrumentationOptions());
         Assert.Null(markdig.PdbPath);
         Assert.Equal("no PDB for Markdig.dll (not beside it, not embedded, not in its NuGet package Markdig 1.4.1): "
-            + "frames and reports will say (no source); put its matching Markdig.pdb beside it (e.g. from the package's .snupkg symbols package)", markdig.MissingSymbols);
+            + "crash frames and coverage reports will have no source lines; put its matching Markdig.pdb beside it (e.g. from the package's .snupkg symbols package)", markdig.MissingSymbols);
     }
 
     public void Dispose() => _dir.Dispose();
