@@ -28,17 +28,24 @@ public sealed class CoverageData
     public CoverageCount Total => Methods.Aggregate(default(CoverageCount), (sum, m) => sum + m.Blocks);
 
     /// <summary>Counts <paramref name="pcs"/> against every map of <paramref name="symbolizer"/>.</summary>
-    public static CoverageData FromPcs(Symbolizer symbolizer, IEnumerable<ulong> pcs)
+    public static CoverageData FromPcs(Symbolizer symbolizer, IEnumerable<ulong> pcs) =>
+        FromPcCounts(symbolizer, pcs.Select(pc => KeyValuePair.Create(pc, 1L)));
+
+    /// <summary>
+    /// Counts PCs given with the number of times each ran (as a trace-pc area would hold them, summed over
+    /// inputs): the same report as <see cref="FromPcs"/> of a list holding each PC that many times.
+    /// </summary>
+    public static CoverageData FromPcCounts(Symbolizer symbolizer, IEnumerable<KeyValuePair<ulong, long>> counts)
     {
         var maps = symbolizer.Maps;
         var hits = maps.ToDictionary(m => m, m => new long[m.SiteCount]);
         long unknown = 0;
-        foreach (ulong pc in pcs)
+        foreach (var (pc, count) in counts)
         {
             if (symbolizer.TryResolve(pc, out var map, out _))
-                hits[map!][SiteId.IndexOf(pc)]++;
+                hits[map!][SiteId.IndexOf(pc)] += count;
             else
-                unknown++;
+                unknown += count;
         }
 
         var methods = new List<MethodCoverage>();

@@ -62,6 +62,8 @@ public static class Fuzzer
             string? executorSpec = Environment.GetEnvironmentVariable(ExecutorMain.EnvironmentVariable);
             if (executorSpec is not null)
                 return ExecutorMain.Run(options, target, executorSpec);
+            if (CorpusCoverage.InputList is { } inputList)
+                return CorpusCoverage.Run(options, target, inputList);
             foreach (var line in warnings.Concat(options.Notes))
                 Console.Error.WriteLine(line);
             if (options.Help)
