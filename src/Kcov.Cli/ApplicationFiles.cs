@@ -9,7 +9,7 @@ namespace Kcov.Cli;
 /// Makes an instrumented application runnable from the output directory, with `dotnet out/App.dll`:
 /// when the input has an App.runtimeconfig.json it is copied; its App.deps.json is copied with
 /// Kcov.Runtime added (the host only loads what deps.json lists); and the dependencies it lists that
-/// the output directory lacks are copied uninstrumented. Files already in the output (instrumented
+/// the output directory lacks are copied uninstrumented, each with its PDB when one is beside it. Files already in the output (instrumented
 /// ones above all) are never overwritten.
 /// </summary>
 internal static class ApplicationFiles
@@ -41,7 +41,12 @@ internal static class ApplicationFiles
             string source = Path.Combine(inputDir, Path.GetFileName(asset));
             string target = Path.Combine(outputDirectory, Path.GetFileName(asset));
             if (File.Exists(source) && !File.Exists(target))
+            {
                 AtomicFile.Copy(source, target);
+                // Its frames in crash reports get their lines.
+                if (File.Exists(Path.ChangeExtension(source, ".pdb")) && !File.Exists(Path.ChangeExtension(target, ".pdb")))
+                    AtomicFile.Copy(Path.ChangeExtension(source, ".pdb"), Path.ChangeExtension(target, ".pdb"));
+            }
         }
         AddRuntime(root);
         AtomicFile.WriteAllText(Path.Combine(outputDirectory, Path.GetFileName(deps)), root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));

@@ -12,7 +12,7 @@ public static class AssemblyInstrumenter
 {
     /// <summary>
     /// Instruments <paramref name="inputPath"/> into <paramref name="outputDirectory"/>: the assembly under
-    /// its own file name, its portable PDB beside it when the input had one beside it, its PC map
+    /// its own file name, its portable PDB beside it when the input had one beside it or in its NuGet package, its PC map
     /// (<c>&lt;name&gt;.kcovmap</c>), and Kcov.Runtime.dll so that it runs. Every file is written atomically.
     /// </summary>
     /// <exception cref="InstrumentationException">Bad input or options; the message is one line saying what to do.</exception>
@@ -40,7 +40,10 @@ public static class AssemblyInstrumenter
             result.Map.Save(mapPath);
             AtomicFile.WriteAllBytes(assemblyPath, result.Assembly);
             string runtimePath = CopyRuntime(output);
-            return new InstrumentationResult(input, assemblyPath, pdbPath, mapPath, runtimePath, result.Map, result.Statistics, result.Warnings);
+            return new InstrumentationResult(input, assemblyPath, pdbPath, mapPath, runtimePath, result.Map, result.Statistics, result.Warnings)
+            {
+                MissingSymbols = result.MissingSymbols,
+            };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

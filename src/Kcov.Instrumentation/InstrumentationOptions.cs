@@ -42,6 +42,12 @@ public sealed class InstrumentationOptions
     /// </summary>
     public IReadOnlyList<string> ExcludeSource { get; init; } = [];
 
+    /// <summary>
+    /// NuGet's global packages folder, where the PDB of a package assembly without one beside it is looked for
+    /// (through the *.deps.json beside the assembly). Default (null): NUGET_PACKAGES, else ~/.nuget/packages.
+    /// </summary>
+    public string? PackagesFolder { get; init; }
+
     /// <summary>Parses <c>pc</c>, <c>cmp</c> or <c>pc,cmp</c> (any order, any case).</summary>
     /// <exception cref="InstrumentationException">Anything else.</exception>
     public static TraceModes ParseTraceModes(string text)

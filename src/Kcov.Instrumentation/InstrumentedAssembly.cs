@@ -9,4 +9,11 @@ namespace Kcov.Instrumentation;
 /// <param name="Statistics">Counts.</param>
 /// <param name="Warnings">Notes for the user, one line each (e.g. a dropped strong-name signature).</param>
 public sealed record InstrumentedAssembly(byte[] Assembly, byte[]? Pdb, PcMap Map, InstrumentationStatistics Statistics,
-    IReadOnlyList<string> Warnings);
+    IReadOnlyList<string> Warnings)
+{
+    /// <summary>
+    /// When no PDB was found (not beside the input, not embedded, not in its NuGet package): one line
+    /// saying what is missing and how to fix it; its sites have no source lines. Else null.
+    /// </summary>
+    public string? MissingSymbols { get; init; }
+}

@@ -5,7 +5,7 @@ using Mono.Cecil.Cil;
 namespace Kcov.Instrumentation;
 
 /// <summary>
-/// One module, read (with its portable PDB, beside or embedded), checked, rewritten method by method
+/// One module, read (with its portable PDB: beside, embedded, or in its NuGet package), checked, rewritten method by method
 /// in metadata order (types depth-first, then their methods), marked as instrumented, and written back
 /// with its PDB kept the way it came.
 /// </summary>
@@ -25,7 +25,7 @@ internal static class ModuleRewriter
         resolver.AddSearchDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         resolver.AddSearchDirectory(Path.GetDirectoryName(typeof(object).Assembly.Location)!);
 
-        using var module = Read(path, resolver, warnings, out var symbols);
+        using var module = Read(path, resolver, options, out var symbols, out string? missingSymbols);
         string name = CheckIdentity(module, path);
         var inputMvid = module.Mvid;
         uint moduleId = SiteId.ModuleIdFor(name, inputMvid);
@@ -106,21 +106,26 @@ internal static class ModuleRewriter
             sites.ImpliedBlocks, rewriter.Cmp1Sites, rewriter.Cmp2Sites);
         // After Write: the map records the output's deterministic MVID.
         var map = sites.ToMap(module, inputMvid, options.Trace);
-        return new InstrumentedAssembly(assembly.ToArray(), pdb?.ToArray(), map, statistics, warnings);
+        return new InstrumentedAssembly(assembly.ToArray(), pdb?.ToArray(), map, statistics, warnings) { MissingSymbols = missingSymbols };
     }
 
-    private static ModuleDefinition Read(string path, IAssemblyResolver resolver, List<string> warnings, out Symbols symbols)
+    private static ModuleDefinition Read(string path, IAssemblyResolver resolver, InstrumentationOptions options,
+        out Symbols symbols, out string? missingSymbols)
     {
-        ModuleDefinition Open(bool withSymbols) => ModuleDefinition.ReadModule(path, new ReaderParameters
+        ModuleDefinition Open(bool withSymbols, Stream? pdb = null) => ModuleDefinition.ReadModule(path, new ReaderParameters
         {
             AssemblyResolver = resolver,
             ReadingMode = ReadingMode.Immediate,
             InMemory = true,
             ReadSymbols = withSymbols,
-            SymbolReaderProvider = withSymbols ? new DefaultSymbolReaderProvider(throwIfNoSymbol: false) : null,
+            SymbolStream = pdb,
+            SymbolReaderProvider = !withSymbols ? null
+                : pdb is not null ? new PortablePdbReaderProvider()
+                : new DefaultSymbolReaderProvider(throwIfNoSymbol: false),
         });
 
         ModuleDefinition module;
+        string? besideProblem = null;
         try
         {
             module = Open(withSymbols: true);
@@ -135,11 +140,48 @@ internal static class ModuleRewriter
             {
                 throw Corrupt(path, inner);
             }
-            warnings.Add($"{Path.GetFileName(path)}: its symbols could not be read ({e.Message}); instrumented without source lines.");
+            besideProblem = e.Message;
         }
         catch (Exception e)
         {
             throw Corrupt(path, e);
+        }
+
+        missingSymbols = null;
+        if (!module.HasSymbols)
+        {
+            // Not beside it, not embedded: a package assembly's PDB may be in its NuGet package.
+            string file = Path.GetFileName(path);
+            string packages = options.PackagesFolder ?? PackageSymbols.DefaultFolder;
+            var package = PackageSymbols.Find(path, packages);
+            string? packageProblem = package is null ? null
+                : !Directory.Exists(package.Folder) ? $"its NuGet package {package.Id} {package.Version} is not in {packages}"
+                : !File.Exists(package.PdbPath) ? $"not in its NuGet package {package.Id} {package.Version}"
+                : PackageSymbols.Mismatch(path, package.PdbPath) is { } why ? $"the one in its NuGet package {package.Id} {package.Version} does not match it: {why}"
+                : null;
+            if (package is not null && packageProblem is null)
+            {
+                module.Dispose();
+                try
+                {
+                    using var pdb = new MemoryStream(File.ReadAllBytes(package.PdbPath));
+                    module = Open(withSymbols: true, pdb);
+                }
+                catch (Exception e) when (e is SymbolsNotMatchingException or BadImageFormatException or InvalidOperationException or IOException)
+                {
+                    module = Open(withSymbols: false);
+                    packageProblem = $"the one in its NuGet package {package.Id} {package.Version} cannot be read ({e.Message})";
+                }
+            }
+            if (!module.HasSymbols)
+            {
+                string beside = besideProblem is null ? "not beside it" : $"the one beside it cannot be used ({besideProblem.TrimEnd('.')})";
+                missingSymbols = $"no PDB for {file} ({beside}, not embedded{(packageProblem is null ? "" : ", " + packageProblem)}): "
+                    + "crash frames and coverage reports will have no source lines; "
+                    + (package is null
+                        ? $"build it with <DebugType>portable</DebugType> and keep {Path.ChangeExtension(file, ".pdb")} beside it"
+                        : $"put its matching {Path.ChangeExtension(file, ".pdb")} beside it (e.g. from the package's .snupkg symbols package)");
+            }
         }
 
         if (!module.HasSymbols)

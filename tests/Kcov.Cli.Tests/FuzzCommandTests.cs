@@ -18,6 +18,8 @@ public sealed class FuzzCommandTests : IDisposable
         Assert.Contains("planted bug: the magic number was accepted", result.Error);
         Assert.True(File.Exists(Path.Combine(output, "Kcov.Samples.Targets.kcovmap")));
         Assert.False(File.Exists(Path.Combine(output, "Kcov.Fuzzing.kcovmap")));
+        // The harness's own frames in crash reports get their lines.
+        Assert.True(File.Exists(Path.Combine(output, "Kcov.Samples.pdb")));
         Assert.Single(Directory.GetFiles(_dir.Path, "crash-*"));
     }
 
@@ -29,6 +31,9 @@ public sealed class FuzzCommandTests : IDisposable
             "markdown", "-runs=300", "-seed=1");
         Assert.True(result.ExitCode == 0, result.Error);
         Assert.True(File.Exists(Path.Combine(output, "Markdig.kcovmap")));
+        // Markdig 1.4.1's package ships no PDB (a real package, from the restore's packages folder).
+        Assert.Contains("kcov: warning: no PDB for Markdig.dll (not beside it, not embedded, not in its NuGet package Markdig 1.4.1): "
+            + "crash frames and coverage reports will have no source lines; put its matching Markdig.pdb beside it (e.g. from the package's .snupkg symbols package)\n", result.Error.ReplaceLineEndings("\n"));
         Assert.Matches(@"#300\tDONE +cov: \d+", result.Error);
     }
 

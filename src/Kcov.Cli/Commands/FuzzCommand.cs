@@ -73,6 +73,8 @@ internal static class FuzzCommand
             try
             {
                 var result = AssemblyInstrumenter.Instrument(target, outputDir, options);
+                if (result.MissingSymbols is { } missing)
+                    io.Error.WriteLine("kcov: warning: " + missing);
                 io.Error.WriteLine($"kcov: instrumented {Path.GetFileName(target)}: {result.Statistics.BlockSites} blocks{InstrumentCommand.Implied(result.Statistics)}, {result.Statistics.CmpSites} comparisons");
             }
             catch (InstrumentationException e)
@@ -83,12 +85,27 @@ internal static class FuzzCommand
         try
         {
             ApplicationFiles.Complete(harness, outputDir);
+            CopyHarness(harness, outputDir);
         }
         catch (InstrumentationException e)
         {
             throw new UserErrorException(e.Message, e);
         }
         return RunHarness(io, Path.Combine(outputDir, Path.GetFileName(harness)), KeepGoing(fuzzerArgs));
+    }
+
+    /// <summary>
+    /// The harness itself, uninstrumented, with its PDB (its frames in crash reports get their lines),
+    /// refreshed when it was rebuilt: ApplicationFiles never overwrites a file already in the output.
+    /// </summary>
+    private static void CopyHarness(string harness, string outputDir)
+    {
+        foreach (string file in new[] { harness, Path.ChangeExtension(harness, ".pdb") }.Where(File.Exists))
+        {
+            string target = Path.Combine(outputDir, Path.GetFileName(file));
+            if (!File.Exists(target) || !File.ReadAllBytes(target).AsSpan().SequenceEqual(File.ReadAllBytes(file)))
+                AtomicFile.Copy(file, target);
+        }
     }
 
     /// <summary>

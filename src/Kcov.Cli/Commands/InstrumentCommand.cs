@@ -35,6 +35,8 @@ internal static class InstrumentCommand
                 var result = Guard(() => AssemblyInstrumenter.Instrument(input, directory, options));
                 foreach (string warning in result.Warnings)
                     io.Error.WriteLine("kcov: note: " + warning);
+                if (result.MissingSymbols is { } missing)
+                    io.Error.WriteLine("kcov: warning: " + missing);
                 var s = result.Statistics;
                 io.Out.WriteLine($"{Path.GetFileName(input)}: module 0x{result.ModuleId:x8}, {s.Methods} methods, {s.BlockSites} blocks{Implied(s)}, " +
                     $"{s.CmpSites} comparisons, {s.SwitchSites} switches ({s.ExcludedMethods} methods excluded) -> {Relative(result.AssemblyPath)}");
