@@ -150,7 +150,9 @@ public class RaceTests
                 Jitter();
                 device.Dispose();
                 racer.Join();
-                DeviceLifetimeTests.WaitForFinalizers(() => device.RefCount == 0);
+                // The last reference may be dropped on another thread (the racer's exit), which frees
+                // the area just after the count reaches 0: wait for both, then insist on both.
+                DeviceLifetimeTests.WaitForFinalizers(() => device.RefCount == 0 && !device.HasArea);
                 Assert.Equal(0, device.RefCount);
                 Assert.False(device.HasArea, $"round {round}: an area outlived the device");
             }
