@@ -1,4 +1,3 @@
-using System.Runtime.ExceptionServices;
 using Kcov.Coverage;
 
 namespace Kcov.Instrumentation.Tests;
@@ -84,20 +83,6 @@ public sealed class TracePathThreadTests : IDisposable
     private static int LineOf(string statement) =>
         Source.Split('\n').Select((l, i) => (l, i)).Single(x => x.l.Trim() == statement).i + 1;
 
-    /// <summary>Runs <paramref name="body"/> on a new thread (no synchronization context, no kcov task yet).</summary>
-    private static void OnFreshThread(Action body)
-    {
-        ExceptionDispatchInfo? failure = null;
-        var thread = new Thread(() =>
-        {
-            try { body(); }
-            catch (Exception e) { failure = ExceptionDispatchInfo.Capture(e); }
-        });
-        thread.Start();
-        thread.Join();
-        failure?.Throw();
-    }
-
     /// <summary>While it lives, another thread traces too, so blocks take the several-tracers path.</summary>
     private sealed class OtherTracer : IDisposable
     {
@@ -137,7 +122,7 @@ public sealed class TracePathThreadTests : IDisposable
         using var others = Others(severalTracers);
         ulong[] whole = [];
         ulong[] later = [];
-        OnFreshThread(() =>
+        Threads.RunOnFreshThread(() =>
         {
             whole = Recorder.Pcs(() => Call<int>("PartWay", 4, (Action)(() => { })));
             // This thread already has its task (Recorder enabled a device on it): only the binding is new.
@@ -155,7 +140,7 @@ public sealed class TracePathThreadTests : IDisposable
     {
         using var others = Others(severalTracers);
         ulong[] later = [];
-        OnFreshThread(() => later = EnableInTheMiddle());
+        Threads.RunOnFreshThread(() => later = EnableInTheMiddle());
         Assert.Equal([LineOf("s += 2;"), LineOf("return s;")], Lines(later));
     }
 
@@ -191,14 +176,14 @@ public sealed class TracePathThreadTests : IDisposable
 
         // Started on the traced thread, resumed on another: only the part before the await is ours.
         ulong[] firstPart = [];
-        OnFreshThread(() =>
+        Threads.RunOnFreshThread(() =>
         {
             var gate = new TaskCompletionSource(); // continuations run inline on the completing thread
             Task<int>? task = null;
             firstPart = Recorder.Pcs(() =>
             {
                 task = Call<Task<int>>("Resume", gate.Task, 5);
-                OnFreshThread(gate.SetResult);
+                Threads.RunOnFreshThread(gate.SetResult);
                 Assert.True(task.IsCompleted);
             });
             Assert.Equal(12, task!.Result);
@@ -208,11 +193,11 @@ public sealed class TracePathThreadTests : IDisposable
 
         // Started on another thread, resumed on the traced one: only the part after the await is ours.
         ulong[] secondPart = [];
-        OnFreshThread(() =>
+        Threads.RunOnFreshThread(() =>
         {
             var gate = new TaskCompletionSource();
             Task<int>? task = null;
-            OnFreshThread(() => task = Call<Task<int>>("Resume", gate.Task, 5));
+            Threads.RunOnFreshThread(() => task = Call<Task<int>>("Resume", gate.Task, 5));
             secondPart = Recorder.Pcs(gate.SetResult);
             Assert.Equal(12, task!.Result);
         });
@@ -224,13 +209,13 @@ public sealed class TracePathThreadTests : IDisposable
     public void SeveralTracingThreadsEachGetExactlyTheirOwnBlocks()
     {
         ulong[] alone = [];
-        OnFreshThread(() => alone = Recorder.Pcs(() => Call<int>("Sum", 200)));
+        Threads.RunOnFreshThread(() => alone = Recorder.Pcs(() => Call<int>("Sum", 200)));
         Assert.True(alone.Length > 200 * 4); // each turn: the loop test, the parity test, one arm, the increment
 
-        const int Threads = 4, Rounds = 20;
-        var results = new ulong[Threads][][];
-        using var start = new Barrier(Threads);
-        var threads = Enumerable.Range(0, Threads).Select(t => new Thread(() =>
+        const int Tracing = 4, Rounds = 20;
+        var results = new ulong[Tracing][][];
+        using var start = new Barrier(Tracing);
+        var threads = Enumerable.Range(0, Tracing).Select(t => new Thread(() =>
         {
             start.SignalAndWait();
             results[t] = [.. Enumerable.Range(0, Rounds).Select(_ => Recorder.Pcs(() => Call<int>("Sum", 200)))];
@@ -249,16 +234,16 @@ public sealed class TracePathThreadTests : IDisposable
     {
         using var others = Others(severalTracers);
         ulong[] alone = [];
-        OnFreshThread(() => alone = Recorder.Pcs(() => Call<int>("Sum", 10)));
+        Threads.RunOnFreshThread(() => alone = Recorder.Pcs(() => Call<int>("Sum", 10)));
 
         ulong handle = KcovAbi.RemoteHandle(KcovAbi.SubsystemUsb, 0x7a11);
-        OnFreshThread(() =>
+        Threads.RunOnFreshThread(() =>
         {
             using var device = KcovDevice.Open();
             device.InitTrace(1024);
             using var area = device.Map();
             device.RemoteEnable(KcovMode.TracePc, 1024, [handle]);
-            OnFreshThread(() =>
+            Threads.RunOnFreshThread(() =>
             {
                 Call<int>("Sum", 3); // before the section: not collected
                 Remote.Start(handle);

@@ -1,26 +1,6 @@
 using System.Collections.Concurrent;
-using System.Runtime.ExceptionServices;
 
 namespace Kcov.Tests;
-
-/// <summary>Runs test bodies on threads the test owns, so a binding can never leak into
-/// another test through a reused xunit thread.</summary>
-internal static class Threads
-{
-    /// <summary>Runs <paramref name="body"/> on a new thread, waits for it to end, rethrows its exception.</summary>
-    public static void RunOnFreshThread(Action body)
-    {
-        ExceptionDispatchInfo? failure = null;
-        var thread = new Thread(() =>
-        {
-            try { body(); }
-            catch (Exception e) { failure = ExceptionDispatchInfo.Capture(e); }
-        });
-        thread.Start();
-        thread.Join();
-        failure?.Throw();
-    }
-}
 
 /// <summary>A thread that stays alive and runs what it is given, one call at a time.</summary>
 internal sealed class ParkedThread : IDisposable
