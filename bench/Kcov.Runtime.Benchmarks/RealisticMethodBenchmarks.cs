@@ -21,8 +21,7 @@ public class RealisticMethodBenchmarks
     private KcovDevice? _device;
     private KcovArea? _area;
     private int _resetWords;
-    private Thread? _other;
-    private readonly ManualResetEventSlim _stopOther = new();
+    private OtherTracingThread? _other;
 
     [Params("no tracer", "trace-pc", "unique mode", "another thread traces")]
     public string Case { get; set; } = "trace-pc";
@@ -47,19 +46,7 @@ public class RealisticMethodBenchmarks
                 _resetWords = 2;
                 break;
             case "another thread traces":
-                using (var enabled = new ManualResetEventSlim())
-                {
-                    _other = new Thread(() =>
-                    {
-                        using var device = KcovDevice.OpenEnabled(16, KcovMode.TracePc, out var area);
-                        enabled.Set();
-                        _stopOther.Wait();
-                        device.Disable();
-                        area.Dispose();
-                    });
-                    _other.Start();
-                    enabled.Wait();
-                }
+                _other = new OtherTracingThread(KcovMode.TracePc);
                 break;
         }
     }
@@ -67,8 +54,7 @@ public class RealisticMethodBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
-        _stopOther.Set();
-        _other?.Join();
+        _other?.Dispose();
         _device?.Disable();
         _area?.Dispose();
         _device?.Dispose();

@@ -18,8 +18,7 @@ public class TracePathBenchmarks
 
     private KcovDevice? _device;
     private KcovArea? _area;
-    private Thread? _other;
-    private readonly ManualResetEventSlim _stopOther = new();
+    private OtherTracingThread? _other;
 
     [Params("bound", "full", "unbound", "unbound, another thread traces")]
     public string Thread { get; set; } = "bound";
@@ -33,7 +32,7 @@ public class TracePathBenchmarks
         if (Thread.StartsWith("unbound", StringComparison.Ordinal))
         {
             if (Thread != "unbound")
-                StartOtherTracingThread();
+                _other = new OtherTracingThread(Mode);
             return;
         }
         // "full": 2 words hold one PC and no cmp record, so every call after the first drops.
@@ -41,26 +40,10 @@ public class TracePathBenchmarks
         _device = KcovDevice.OpenEnabled(words, Mode, out _area);
     }
 
-    private void StartOtherTracingThread()
-    {
-        using var enabled = new ManualResetEventSlim();
-        _other = new System.Threading.Thread(() =>
-        {
-            using var device = KcovDevice.OpenEnabled(16, Mode, out var area);
-            enabled.Set();
-            _stopOther.Wait();
-            device.Disable();
-            area.Dispose();
-        });
-        _other.Start();
-        enabled.Wait();
-    }
-
     [GlobalCleanup]
     public void Cleanup()
     {
-        _stopOther.Set();
-        _other?.Join();
+        _other?.Dispose();
         _device?.Disable();
         _area?.Dispose();
         _device?.Dispose();
