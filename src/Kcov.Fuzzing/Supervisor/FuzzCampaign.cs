@@ -115,6 +115,12 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
                     Handle(pool, e);
                     continue;
                 }
+                if (e.Parked is not null)
+                {
+                    // A hanging input left without a restart: a finding like a death's, and the executor goes on.
+                    OnDeath(pool, e, pool.Block.TotalExecs);
+                    continue;
+                }
                 _overflowsOfEnded += _overflows.GetValueOrDefault(e.Executor.Slot);
                 _overflows[e.Executor.Slot] = 0;
                 if (e.Death is not null)
@@ -270,7 +276,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
                 _status.Info($"executor {e.Executor.Process.Id} died between inputs: {report.Title}");
             return;
         }
-        var killed = e.Executor.Killed;
+        var killed = e.Reason;
         if (killed == KillReason.ShortTimeout && !pool.KnownHangs.Contains(report.Signature))
         {
             // Not a loop we know: the input may only be slow. The next executor runs it first under -timeout.
@@ -282,6 +288,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
         if (!_poison.Add(CorpusDirectory.Sha1(e.DeathInput)))
             _killerReplays++;
         _killers.Add(e.DeathInput);
+        bool newHang = !pool.KnownHangs.Contains(report.Signature);
         if (report.Kind == Crashes.ArtifactKind.Timeout && killed is KillReason.Timeout or KillReason.ShortTimeout or KillReason.KnownHang)
         {
             _hangs++;
@@ -290,10 +297,14 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
             pool.KnownHangs.Add(report.Signature);
             // Its siblings are likely to hang too: the parent's children get the short timeout from now on.
             if (e.DeathParent != 0 && _hangParents.Add(e.DeathParent))
-                pool.Broadcast(new Message { Kind = MessageKind.HangParent, Numbers = [(long)e.DeathParent] }, except: e.Executor);
+                // (A restarted executor learns it from its Start message; one that parked the thread goes on and is told too.)
+                pool.Broadcast(new Message { Kind = MessageKind.HangParent, Numbers = [(long)e.DeathParent] }, except: e.Parked is null ? e.Executor : null);
         }
+        string how = (killed == KillReason.KnownHang ? "cut early" : "") + (e.Parked is not null ? $"{(killed == KillReason.KnownHang ? ", " : "")}thread parked, no restart" : "");
+        if (e.Parked is not null && newHang)
+            _status.Info($"executor {e.Executor.Slot} goes on without a restart: the thread of the hanging input is parked ({pool.ParkedThreads} parked so far)");
         Found(pool, report.Kind, report.DedupKey, report.Signature, e.DeathInput, report.Render(e.DeathInput), execs,
-            killed == KillReason.KnownHang ? " (cut early)" : "");
+            how.Length > 0 ? $" ({how})" : "");
     }
 
     /// <summary>
@@ -348,6 +359,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
         Stat("corpus_size", _latest.CorpusCount);
         Stat("hangs", _hangs);
         Stat("hangs_cut_early", _hangsCutEarly);
+        Stat("hangs_parked", pool.ParkedThreads);
         Stat("repeated_findings", _repeated);
         Stat("killer_replays", _killerReplays);
         Stat("compared_values", _compared.Count);
