@@ -40,12 +40,15 @@ internal sealed class ExecutorPool : IDisposable
     /// <summary>
     /// An input running this long is checked against the loops of the hangs already reported. Short,
     /// because a target whose loop is easy to reach hangs every hundred inputs or so and each one costs
-    /// this much; an input that is only slow does not show whole turns of a known loop at its end.
+    /// this much. An input that is only slow and whose trace ends in whole turns of a known loop at that
+    /// moment is cut too, and counts as that hang repeated: the price of cheap hangs.
     /// </summary>
-    public const double KnownHangCheckSeconds = 0.05;
+    public const double KnownHangCheckSeconds = 0.01;
 
     /// <summary>How often the watchdog looks at the executors (milliseconds): a known hang is cut within this of <see cref="KnownHangCheckSeconds"/>.</summary>
-    private const int WatchMilliseconds = 10;
+    private const int WatchMilliseconds = 2;
+
+    private readonly Stopwatch _sinceRss = Stopwatch.StartNew();
 
     private readonly FuzzerOptions _options;
     /// <summary>"@name" (abstract: no file) on Linux, a path in the temp directory elsewhere.</summary>
@@ -298,7 +301,7 @@ internal sealed class ExecutorPool : IDisposable
     {
         bool parkable = e.Fuzzes && e.Channel is not null && reason is KillReason.Timeout or KillReason.KnownHang
             && e.ParkedThreads < MaxParkedThreads
-            && (_options.RssLimitMb <= 0 || e.RssMb() < _options.RssLimitMb / 2);
+            && (_options.RssLimitMb <= 0 || e.LastRssMb < _options.RssLimitMb / 2);
         if (!parkable)
         {
             e.Kill(reason);
@@ -346,6 +349,10 @@ internal sealed class ExecutorPool : IDisposable
 
     private void Watch()
     {
+        // /proc is read every 50 ms, not at every look: that is often enough for -rss_limit_mb.
+        bool readRss = _sinceRss.ElapsedMilliseconds >= 50;
+        if (readRss)
+            _sinceRss.Restart();
         if (Block.CheckHeader() is { } header)
         {
             // Any executor may have written it: none is believed any more. Restarted ones get the header back.
@@ -370,7 +377,7 @@ internal sealed class ExecutorPool : IDisposable
                     e.Kill(KillReason.Stop);
                 continue;
             }
-            long rss = e.RssMb();
+            long rss = readRss ? e.RssMb() : e.LastRssMb;
             PeakRssMb = Math.Max(PeakRssMb, rss);
             double running = e.SecondsStuck(Block);
             SlowestUnitSeconds = Math.Max(SlowestUnitSeconds, running);

@@ -111,6 +111,9 @@ internal sealed class ExecutorProcess : IDisposable
     }
 
     /// <summary>Resident set size in MB from /proc/&lt;pid&gt;/status (VmRSS); the last value read once the process is gone.</summary>
+    /// <summary>The resident set size read last (MB), without reading /proc again.</summary>
+    public long LastRssMb => _lastRssMb;
+
     public long RssMb()
     {
         if (Process.HasExited)
