@@ -87,6 +87,25 @@ public class HangTests
     }
 
     [Fact]
+    public void AnInputWaitingForALockAParkedThreadHoldsIsTriedAgainInANewExecutorAndNotReported()
+    {
+        // "L0" (rebuilt by the hints of "Lx") spins inside a lock and is parked there, keeping the lock;
+        // "W..." inputs then wait for it outside instrumented code. Such a wait cannot be parked: the
+        // executor is ended, and the input is run first thing in a new one, where it returns at once.
+        using var dir = new ScratchDirectory();
+        dir.Write("seeds/1", "Lx");
+        dir.Write("seeds/2", "Wa");
+        var (exit, _, stderr) = InstrumentedSamples.Run(dir.Path, "lockedloop", "-runs=300", "-seed=1", "-timeout=2", "-ignore_timeouts=1",
+            "-artifact_prefix=art/", "-print_final_stats=1", "corpus", "seeds");
+        Assert.True(exit == 70, stderr);
+        Assert.Equal("L0", File.ReadAllText(Directory.GetFiles(dir["art"], "timeout-*").Single()));
+        Assert.Contains("INFO: an input hung outside instrumented code in an executor with 1 parked threads", stderr);
+        Assert.True(Stat(stderr, "executor_restarts") >= 1, stderr);
+        Assert.Equal(Stat(stderr, "hangs"), Stat(stderr, "hangs_parked"));
+        Assert.Equal(300, Stat(stderr, "number_of_executed_units"));
+    }
+
+    [Fact]
     public void ALongHintSearchIsNotTimedAsTheInputsRun()
     {
         // 40,000 distinct comparisons per run, a 16 KB input: its hints pass looks up 40,000 values in

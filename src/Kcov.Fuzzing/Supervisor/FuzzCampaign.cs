@@ -219,7 +219,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
                 }
                 break;
             case MessageKind.Crash:
-                Found(pool, (Crashes.ArtifactKind)m.Numbers[0], m.Detail, m.Detail, m.Input, m.Text, m.Numbers[1]);
+                Found(pool, (Crashes.ArtifactKind)m.Numbers[0], m.Detail, m.Detail, m.Input, m.Text + ParkedNote(e.Executor), m.Numbers[1]);
                 break;
             case MessageKind.HintsBegin:
                 _hintsDone.Add(m.Text);
@@ -248,6 +248,13 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
                 break;
         }
     }
+
+    /// <summary>
+    /// A crash in an executor that parked threads of hanging inputs ran in a process those threads may
+    /// have left in a state a fresh one would not have (a half-updated cache, say): the report says so.
+    /// </summary>
+    private static string ParkedNote(ExecutorProcess executor) => executor.ParkedThreads == 0 ? "" :
+        $"NOTE: the executor had parked the threads of {executor.ParkedThreads} hanging inputs before this one; run the artifact alone to check that the crash does not depend on what they left behind.\n";
 
     /// <summary>
     /// -reduce_inputs=1: inputs a new one pushed out of the corpus (smaller inputs own all their features)
@@ -282,6 +289,14 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
             // Not a loop we know: the input may only be slow. The next executor runs it first under -timeout.
             _probes[e.Executor.Slot] = e.DeathInput;
             _status.Info($"an input derived from a hanging one ran past the short timeout ({ExecutorPool.ShortTimeoutSeconds} s) in {report.Signature}; trying it under -timeout={options.TimeoutSeconds}");
+            return;
+        }
+        if (killed == KillReason.Timeout && e.Parked is null && e.Executor.ParkedThreads > 0 && !pool.KnownHangs.Contains(report.Signature))
+        {
+            // Not in a loop of instrumented code (it would have been parked), in an executor where parked
+            // threads may hold a lock this input waits for: its hang is only believed from a new executor.
+            _probes[e.Executor.Slot] = e.DeathInput;
+            _status.Info($"an input hung outside instrumented code in an executor with {e.Executor.ParkedThreads} parked threads ({report.Signature}); trying it again in a new executor under -timeout={options.TimeoutSeconds}");
             return;
         }
         // Never expected: each executor is told the inputs that killed an earlier one, and skips them.
