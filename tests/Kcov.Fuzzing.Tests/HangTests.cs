@@ -73,6 +73,7 @@ public class HangTests
         Assert.True(exit == 77, stderr);
         Assert.Equal("#KREC\u0004\u0000abc&", File.ReadAllText(Directory.GetFiles(dir["art"], "crash-*").Single()));
         Assert.Contains("planted bug: a KREC record with a valid checksum", stderr);
+        Assert.Matches(@"NOTE: the executor had parked the threads of \d+ hanging input\(s\) before this one", stderr);
         Assert.Single(Directory.GetFiles(dir["art"], "timeout-*"));
         long hangs = Stat(stderr, "hangs");
         Assert.True(hangs >= 2, stderr);
@@ -99,7 +100,7 @@ public class HangTests
             "-artifact_prefix=art/", "-print_final_stats=1", "corpus", "seeds");
         Assert.True(exit == 70, stderr);
         Assert.Equal("L0", File.ReadAllText(Directory.GetFiles(dir["art"], "timeout-*").Single()));
-        Assert.Contains("INFO: an input hung outside instrumented code in an executor with 1 parked threads", stderr);
+        Assert.Contains("INFO: an input hung outside instrumented code in an executor with 1 parked thread(s)", stderr);
         Assert.True(Stat(stderr, "executor_restarts") >= 1, stderr);
         Assert.Equal(Stat(stderr, "hangs"), Stat(stderr, "hangs_parked"));
         Assert.Equal(300, Stat(stderr, "number_of_executed_units"));

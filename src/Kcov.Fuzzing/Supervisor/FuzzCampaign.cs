@@ -254,7 +254,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
     /// have left in a state a fresh one would not have (a half-updated cache, say): the report says so.
     /// </summary>
     private static string ParkedNote(ExecutorProcess executor) => executor.ParkedThreads == 0 ? "" :
-        $"NOTE: the executor had parked the threads of {executor.ParkedThreads} hanging inputs before this one; run the artifact alone to check that the crash does not depend on what they left behind.\n";
+        $"NOTE: the executor had parked the threads of {executor.ParkedThreads} hanging input(s) before this one; run the artifact alone to check that the crash does not depend on what they left behind.\n";
 
     /// <summary>
     /// -reduce_inputs=1: inputs a new one pushed out of the corpus (smaller inputs own all their features)
@@ -296,7 +296,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
             // Not in a loop of instrumented code (it would have been parked), in an executor where parked
             // threads may hold a lock this input waits for: its hang is only believed from a new executor.
             _probes[e.Executor.Slot] = e.DeathInput;
-            _status.Info($"an input hung outside instrumented code in an executor with {e.Executor.ParkedThreads} parked threads ({report.Signature}); trying it again in a new executor under -timeout={options.TimeoutSeconds}");
+            _status.Info($"an input hung outside instrumented code in an executor with {e.Executor.ParkedThreads} parked thread(s) ({report.Signature}); trying it again in a new executor under -timeout={options.TimeoutSeconds}");
             return;
         }
         // Never expected: each executor is told the inputs that killed an earlier one, and skips them.
