@@ -30,12 +30,13 @@ internal sealed class HangParking(FuzzLoop loop, TargetRunner runner, ControlBlo
     /// </summary>
     public void Park(long heartbeat)
     {
+        // The new thread gets the stack size of the one it replaces (the main thread's, at first).
+        int stack = runner.StackSize;
         if (!TryPark(heartbeat, out var input))
         {
             channel.Send(new Message { Kind = MessageKind.Parked, Numbers = [heartbeat, 0] });
             return;
         }
-        int stack = runner.StackSize;
         var next = new Thread(() =>
         {
             runner.Adopt();
@@ -52,10 +53,10 @@ internal sealed class HangParking(FuzzLoop loop, TargetRunner runner, ControlBlo
     private bool TryPark(long heartbeat, out byte[] input)
     {
         input = [];
-        if (!loop.Fuzzing || !runner.CanPark)
+        if (!loop.Fuzzing)
             return false;
         var answer = new TaskCompletionSource<byte[]?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        runner.RequestPark(() =>
+        var cancel = runner.RequestPark(() =>
         {
             byte[]? hung = null;
             try
@@ -74,8 +75,10 @@ internal sealed class HangParking(FuzzLoop loop, TargetRunner runner, ControlBlo
             }
             return hung is not null;
         });
+        if (cancel is null)
+            return false;
         // Withdrawn before the thread got to a block: not parked. Otherwise it took the request: its answer comes.
-        if (!answer.Task.Wait(ReachLimit) && runner.CancelPark())
+        if (!answer.Task.Wait(ReachLimit) && cancel())
             return false;
         input = answer.Task.Result ?? [];
         return answer.Task.Result is not null;

@@ -252,16 +252,19 @@ internal sealed class TargetRunner : IDisposable
     }
 
     /// <summary>
-    /// Whether a run that hangs can be left by parking its thread (<see cref="HangParking"/>): the
-    /// target runs on the thread this process's device is bound to, where its blocks are traced.
+    /// Asks the bound thread to stop at its next traced block and run <paramref name="atPark"/> there
+    /// (<see cref="KcovTask.RequestPark"/>, used by <see cref="HangParking"/>); returns what withdraws
+    /// the request (false once the thread took it), or null if no thread can be parked: the target
+    /// does not run on the thread this process's device is bound to (an async target, a service).
     /// </summary>
-    public bool CanPark => _task is not null;
-
-    /// <summary>Asks the bound thread to stop at its next traced block and run <paramref name="atPark"/> there (<see cref="KcovTask.RequestPark"/>).</summary>
-    public void RequestPark(Func<bool> atPark) => _task!.RequestPark(atPark);
-
-    /// <summary>Withdraws a park request the thread has not reached; false if it already took it.</summary>
-    public bool CancelPark() => _task!.CancelPark();
+    public Func<bool>? RequestPark(Func<bool> atPark)
+    {
+        var task = _task;
+        if (task is null)
+            return null;
+        task.RequestPark(atPark);
+        return task.CancelPark;
+    }
 
     /// <summary>On the thread being parked (the device's owner): unbinds the device so that another thread can take it.</summary>
     public void ReleaseOnParkedThread()

@@ -96,7 +96,7 @@ internal sealed class ExecutorPool : IDisposable
 
     public long PeakRssMb { get; private set; }
 
-    /// <summary>The longest any one input has run so far, as the watchdog saw it (to its 50 ms tick).</summary>
+    /// <summary>The longest any one input has run so far, as the watchdog saw it (it looks every <see cref="WatchMilliseconds"/>).</summary>
     public double SlowestUnitSeconds { get; private set; }
 
     /// <summary>Threads an executor may have parked in hanging inputs before the next hang ends it instead (each keeps its stack and what it allocated).</summary>
