@@ -115,7 +115,38 @@ public class ParkTests
         spinner.WaitForTurns(1000);
         // Its blocks are still recorded, and nothing is left pending (the fast path is back).
         Assert.Equal(1UL, spinner.LastCount);
-        Assert.Equal(0, Tracers.PendingParks);
+        Assert.True(SpinWait.SpinUntil(() => Tracers.PendingParks == 0, TimeSpan.FromSeconds(30)));
+        spinner.Stop();
+    }
+
+    [Fact]
+    public void RequestsRacingWithdrawalsAndTheLoopingThreadLeaveNothingPendingAndTheBlocksRecorded()
+    {
+        // Bounded stress: each request is either taken (the action declines, the thread goes on) or
+        // withdrawn in time; whichever wins, it is counted once and the fast path comes back.
+        var spinner = new Spinner();
+        spinner.WaitForTurns(100);
+        int taken = 0, withdrawn = 0;
+        var random = new Random(9);
+        for (int i = 0; i < 2000; i++)
+        {
+            spinner.Task.RequestPark(() =>
+            {
+                Interlocked.Increment(ref taken);
+                return false;
+            });
+            if (random.Next(2) == 0)
+                Thread.SpinWait(random.Next(200));
+            if (spinner.Task.CancelPark())
+                withdrawn++;
+            else
+                Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref taken) + withdrawn == i + 1, TimeSpan.FromSeconds(30)));
+        }
+        Assert.Equal(2000, Volatile.Read(ref taken) + withdrawn);
+        // A taken request is counted off just after its action returns.
+        Assert.True(SpinWait.SpinUntil(() => Tracers.PendingParks == 0, TimeSpan.FromSeconds(30)));
+        spinner.WaitForTurns(100);
+        Assert.Equal(1UL, spinner.LastCount);
         spinner.Stop();
     }
 
