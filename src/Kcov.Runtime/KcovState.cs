@@ -30,9 +30,10 @@ internal unsafe struct KcovState
     /// <summary>
     /// The size in bytes of the owning thread's stack from <see cref="StackLow"/>; 0 if the thread
     /// has no identity, and set to 0 by libc when the thread exits (<see cref="ThreadIdentity"/>).
-    /// 32 bits: the word libc's pthread_mutexattr_init clears.
+    /// Always below 2^32, so libc's 32-bit store of 0 to its first (low, little-endian) half clears
+    /// it whole, and the trace path compares against it in one instruction.
     /// </summary>
-    [FieldOffset(8)] public uint StackSize;
+    [FieldOffset(8)] public nuint StackSize;
 
     /// <summary>Where PCs go: word 0 is the count (the area, or in unique mode the part after the bitmap).</summary>
     [FieldOffset(16)] public ulong* Trace;

@@ -54,7 +54,8 @@ internal static unsafe class ThreadIdentity
     /// used only for what it does to a word: store a 32-bit 0 and nothing else (glibc's and musl's
     /// do exactly that; glibc's pthread_spin_unlock would not do, it stores 1 on x86-64). Checked
     /// here on words of our own, so a libc that did anything else would leave every thread without
-    /// identity.
+    /// identity; so would a big-endian machine, where the 32-bit word at a 64-bit value's address is
+    /// not its low half (<see cref="KcovState.StackSize"/>).
     /// </summary>
     private static long CreateExitKey()
     {
@@ -95,7 +96,7 @@ internal static unsafe class ThreadIdentity
                 size = uint.MaxValue;
             }
             s->StackLow = (nuint)low;
-            s->StackSize = (uint)size;
+            s->StackSize = size;
             if (s_pthreadSetspecific((uint)s_exitKey, &s->StackSize) != 0)
                 s->StackSize = 0;
         }

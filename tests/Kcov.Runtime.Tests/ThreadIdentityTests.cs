@@ -34,7 +34,7 @@ public unsafe class ThreadIdentityTests
         try
         {
             Assert.True(ownFrameMatched);
-            Assert.NotEqual(0u, size);
+            Assert.NotEqual((nuint)0, size);
             Assert.Equal([1UL, 0x1], area!.Words[..2].ToArray());
 
             // Join returns when the managed thread is done; libc runs the key destructors just after,
@@ -42,7 +42,7 @@ public unsafe class ThreadIdentityTests
             var wait = Stopwatch.StartNew();
             while (Volatile.Read(ref state->StackSize) != 0 && wait.Elapsed < TimeSpan.FromSeconds(30))
                 Thread.Sleep(1);
-            Assert.Equal(0u, state->StackSize);
+            Assert.Equal((nuint)0, state->StackSize);
             Assert.False(ThreadIdentity.IsCurrentThread(state, ref *(byte*)low));
             Assert.False(ThreadIdentity.IsCurrentThread(state, ref *(byte*)(low + size / 2)));
             Assert.False(ThreadIdentity.IsCurrentThread(state, ref *(byte*)(low + size - 1)));
