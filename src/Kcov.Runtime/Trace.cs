@@ -85,12 +85,25 @@ public static unsafe class Trace
         // Trace-pc has a bitmap of 0 bits. A bit past the bitmap is written every time, as in kcov.
         if (bit < s->BitmapBits)
         {
-            ulong* word = s->Bitmap + (bit >> 6);
-            ulong mask = 1UL << (int)(bit & 63);
-            ulong seen = *word;
-            if ((seen & mask) != 0)
-                return;
-            *word = seen | mask;
+            if (BitConverter.IsLittleEndian)
+            {
+                // Bit i of the words is bit i % 8 of byte i / 8: one test of a byte against a
+                // constant where the JIT knows the bit (every probe), instead of a word and a mask.
+                byte* b = (byte*)s->Bitmap + (bit >> 3);
+                int mask = 1 << (int)(bit & 7);
+                if ((*b & mask) != 0)
+                    return;
+                *b = (byte)(*b | mask);
+            }
+            else
+            {
+                ulong* word = s->Bitmap + (bit >> 6);
+                ulong mask = 1UL << (int)(bit & 63);
+                ulong seen = *word;
+                if ((seen & mask) != 0)
+                    return;
+                *word = seen | mask;
+            }
         }
         ulong* trace = s->Trace;
         // Word 0 is the number of PCs that follow. The reader may reset it at any time.
