@@ -15,9 +15,11 @@ namespace Kcov;
 /// <item>A dead thread's stack is handed to new threads (glibc caches stacks), so the range must die
 /// with its thread. It does: the owning thread registers its <see cref="KcovState.StackSize"/> as
 /// its value of a pthread key whose destructor is libc's own <c>pthread_mutexattr_init</c>, which
-/// stores a 32-bit 0 there (a <c>pthread_mutexattr_t</c> is one 32-bit word in glibc and musl). POSIX runs a thread's key destructors as the thread exits, before it has
-/// terminated (glibc's start_thread runs them before it frees or hands back the stack), so by the
-/// time any thread can run on that stack the range is empty and matches no address.</item>
+/// stores a 32-bit 0 there (a <c>pthread_mutexattr_t</c> is one 32-bit word in glibc and musl).
+/// POSIX runs a thread's key destructors as the thread exits, before it has terminated; glibc's
+/// start_thread runs them before it frees the stack (a detached thread, under the stack cache's
+/// lock) or before the kernel clears the thread id that a joiner waits for, so the store comes
+/// before any hand-over of the stack, and no thread can run on it while the range is not empty.</item>
 /// </list>
 /// The trace path thus checks one range, with no per-block liveness load. Where any of this is
 /// missing (not Linux, no pthread keys, a libc whose <c>pthread_mutexattr_init</c> does not clear
