@@ -6,7 +6,8 @@ using Kcov.Samples.Targets;
 // target form); markdown (Markdig, a real library); crashkinds (every way a target can fail);
 // header, pdf, command, enum (bugs behind string, span, dictionary and enum comparisons: call-site hooks);
 // escape / escape-fixed (hang-prone, and the same with the loop fixed); twoloops; manycmp (a long hint
-// search); threecallers (one bug reached from three callers); records (two distinct planted bugs).
+// search); threecallers (one bug reached from three callers); records (two distinct planted bugs);
+// lockedloop (a hang that holds a lock a later input waits for).
 string sample = args.Length > 0 ? args[0] : "";
 string[] flags = args.Length > 0 ? args[1..] : [];
 return sample switch
@@ -28,11 +29,12 @@ return sample switch
     "manycmp" => Fuzzer.Run(flags, ManyComparisonsTarget.Run),
     "threecallers" => Fuzzer.Run(flags, ThreeCallersTarget.Run),
     "records" => Fuzzer.Run(flags, RecordsTarget.Run),
+    "lockedloop" => Fuzzer.Run(flags, LockedLoopTarget.Run),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Kcov.Samples magic|keyword|length|nested|nested-async|markdown|crashkinds|header|pdf|command|enum|escape|escape-fixed|twoloops|manycmp|threecallers|records [libFuzzer flags] [CORPUS_DIR | INPUT_FILE ...]");
+    Console.Error.WriteLine("usage: Kcov.Samples magic|keyword|length|nested|nested-async|markdown|crashkinds|header|pdf|command|enum|escape|escape-fixed|twoloops|manycmp|threecallers|records|lockedloop [libFuzzer flags] [CORPUS_DIR | INPUT_FILE ...]");
     return 2;
 }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Kcov;
 
 /// <summary>
@@ -43,6 +45,76 @@ internal sealed unsafe class KcovTask
     internal readonly Thread Thread;
 
     private KcovTask(Thread thread) => Thread = thread;
+
+    /// <summary>What to run on this thread at its next traced block, if it is to be parked (<see cref="RequestPark"/>).</summary>
+    private Func<bool>? _park;
+
+    /// <summary>
+    /// Asks this task's thread to stop at the next block or comparison of instrumented code it runs,
+    /// without ending the process: there it runs <paramref name="atPark"/> and, if that returns true,
+    /// blocks forever. What a fuzzer does with an input caught in an endless loop of instrumented code,
+    /// where restarting the process would cost seconds and .NET cannot abort a thread. Until the thread
+    /// gets there, every traced block of the process takes the slow path (<see cref="Tracers.Sole"/> is
+    /// <see cref="Tracers.Several"/>), so the request is seen whatever the thread's identity. A thread
+    /// stuck outside instrumented code never gets there: the caller must give up after a while
+    /// (<see cref="CancelPark"/>) and end the process as before.
+    /// <para>
+    /// This is the one place where the trace path blocks, on purpose and only when asked; a thread
+    /// parked while holding a lock of the program keeps it (a later input waiting on it is a hang
+    /// outside instrumented code, which the caller handles by ending the process).
+    /// </para>
+    /// </summary>
+    /// <param name="atPark">Runs on the parked thread (it may disable its device there, as its owner); false lets the thread go on.</param>
+    internal void RequestPark(Func<bool> atPark)
+    {
+        if (Interlocked.Exchange(ref _park, atPark) is null)
+            Tracers.BeginPark();
+    }
+
+    /// <summary>Withdraws a request the thread has not reached; false if it already took it.</summary>
+    internal bool CancelPark()
+    {
+        if (Interlocked.Exchange(ref _park, null) is null)
+            return false;
+        Tracers.EndPark();
+        return true;
+    }
+
+    /// <summary>
+    /// The calling thread's task, for the trace path's lookup when <see cref="Tracers.Sole"/> is
+    /// <see cref="Tracers.Several"/>; a thread asked to park stops here.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static KcovTask? CurrentForTracePath()
+    {
+        var t = Current;
+        if (t is not null && t._park is not null)
+            t.Park();
+        return t;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Park()
+    {
+        var atPark = Interlocked.Exchange(ref _park, null);
+        if (atPark is null)
+            return;
+        bool park;
+        try
+        {
+            park = atPark();
+        }
+        catch (Exception)
+        {
+            // The trace path never throws: an action that failed parks nothing.
+            park = false;
+        }
+        Tracers.EndPark();
+        if (!park)
+            return;
+        while (true)
+            Thread.Sleep(Timeout.Infinite);
+    }
 
     /// <summary>The calling thread's task, created (with its exit sentinel) on first use.</summary>
     internal static KcovTask GetOrCreateCurrent()

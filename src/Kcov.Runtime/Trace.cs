@@ -75,7 +75,7 @@ public static unsafe class Trace
     {
         if (ThreadIdentity.IsCurrentThread(s, ref frame))
             WritePc(s, pc, bit);
-        else if (s == Tracers.Several && KcovTask.Current is { } t)
+        else if (s == Tracers.Several && KcovTask.CurrentForTracePath() is { } t)
             WritePc(t.State, pc, bit);
     }
 
@@ -218,7 +218,7 @@ public static unsafe class Trace
     {
         if (ThreadIdentity.IsCurrentThread(s, ref frame))
             WriteComp(s, type, arg1, arg2, pc);
-        else if (s == Tracers.Several && KcovTask.Current is { } t)
+        else if (s == Tracers.Several && KcovTask.CurrentForTracePath() is { } t)
             WriteComp(t.State, type, arg1, arg2, pc);
     }
 
@@ -231,7 +231,7 @@ public static unsafe class Trace
         byte frame = 0;
         if (ThreadIdentity.IsCurrentThread(s, ref frame))
             return s;
-        return s == Tracers.Several && KcovTask.Current is { } t ? t.State : null;
+        return s == Tracers.Several && KcovTask.CurrentForTracePath() is { } t ? t.State : null;
     }
 
     /// <summary>write_comp_data(): one 4-word record (type, arg1, arg2, pc) if it fits whole.</summary>

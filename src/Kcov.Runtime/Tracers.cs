@@ -11,7 +11,7 @@ internal static unsafe class Tracers
     /// <summary>
     /// What the trace path reads first: 0 when no task traces; the <see cref="KcovState"/> of the
     /// only task that traces, when that task has a thread identity; <see cref="Several"/> otherwise
-    /// (more than one task, or one without identity), where the trace path looks its task up by
+    /// (more than one task, one without identity, or a thread asked to park: <see cref="KcovTask.RequestPark"/>), where the trace path looks its task up by
     /// the thread-static <see cref="KcovTask.Current"/>. Written under <see cref="s_lock"/> by
     /// <see cref="Add"/> and <see cref="Remove"/>, read with no lock.
     /// <para>
@@ -55,12 +55,35 @@ internal static unsafe class Tracers
         }
     }
 
+    /// <summary>Park requests not yet taken (<see cref="KcovTask.RequestPark"/>): while there are any, every block takes the slow path.</summary>
+    private static int s_parking;
+
+    internal static int PendingParks => Volatile.Read(ref s_parking);
+
+    internal static void BeginPark()
+    {
+        lock (s_lock)
+        {
+            s_parking++;
+            Publish();
+        }
+    }
+
+    internal static void EndPark()
+    {
+        lock (s_lock)
+        {
+            s_parking--;
+            Publish();
+        }
+    }
+
     /// <summary>Whether any task traces: what the cold entry points check before anything else.</summary>
     internal static bool Any => Volatile.Read(ref Sole) != 0;
 
     private static void Publish()
     {
-        KcovState* sole = s_tracing.Count switch
+        KcovState* sole = s_parking > 0 ? Several : s_tracing.Count switch
         {
             0 => null,
             1 when s_tracing[0].State->StackSize != 0 => s_tracing[0].State,

@@ -58,6 +58,55 @@ public class HangTests
     }
 
     [Fact]
+    public void HangsInAHangProneTargetAreParkedAndTheCampaignGoesOnToTheDeeperBugWithoutARestart()
+    {
+        // The escape sample: '%' + digit loops forever near the entry, a KREC record with a valid
+        // checksum throws deeper. The hints of "a%b" rebuild "a%0", which hangs (-timeout, the first
+        // hang); the KREC seed's hints then give it its checksum. Each hang's thread is parked in its
+        // loop and a new thread goes on: no executor restart, no input run again, and the hangs that
+        // mutations keep making after that are cut early and parked too.
+        using var dir = new ScratchDirectory();
+        dir.Write("seeds/1-escape", "a%b");
+        dir.Write("seeds/2-record", "#KREC\u0004\u0000abcX");
+        var (exit, _, stderr) = InstrumentedSamples.Run(dir.Path, "escape", "-runs=3000", "-seed=1", "-timeout=3", "-ignore_timeouts=1",
+            "-ignore_crashes=1", "-artifact_prefix=art/", "-print_final_stats=1", "corpus", "seeds");
+        Assert.True(exit == 77, stderr);
+        Assert.Equal("#KREC\u0004\u0000abc&", File.ReadAllText(Directory.GetFiles(dir["art"], "crash-*").Single()));
+        Assert.Contains("planted bug: a KREC record with a valid checksum", stderr);
+        Assert.Matches(@"NOTE: the executor had parked the threads of \d+ hanging input\(s\) before this one", stderr);
+        Assert.Single(Directory.GetFiles(dir["art"], "timeout-*"));
+        long hangs = Stat(stderr, "hangs");
+        Assert.True(hangs >= 2, stderr);
+        Assert.Equal(hangs, Stat(stderr, "hangs_parked"));
+        Assert.Equal(hangs - 1, Stat(stderr, "hangs_cut_early"));
+        Assert.Equal(0, Stat(stderr, "executor_restarts"));
+        Assert.Equal(0, Stat(stderr, "killer_replays"));
+        Assert.Equal(3000, Stat(stderr, "number_of_executed_units"));
+        Assert.Contains("INFO: executor 0 goes on without a restart: the thread of the hanging input is parked (1 parked so far)", stderr);
+        Assert.Contains("(cut early, thread parked, no restart)", stderr);
+        Assert.DoesNotContain("restarted after", stderr);
+    }
+
+    [Fact]
+    public void AnInputWaitingForALockAParkedThreadHoldsIsTriedAgainInANewExecutorAndNotReported()
+    {
+        // "L0" (rebuilt by the hints of "Lx") spins inside a lock and is parked there, keeping the lock;
+        // "W..." inputs then wait for it outside instrumented code. Such a wait cannot be parked: the
+        // executor is ended, and the input is run first thing in a new one, where it returns at once.
+        using var dir = new ScratchDirectory();
+        dir.Write("seeds/1", "Lx");
+        dir.Write("seeds/2", "Wa");
+        var (exit, _, stderr) = InstrumentedSamples.Run(dir.Path, "lockedloop", "-runs=300", "-seed=1", "-timeout=2", "-ignore_timeouts=1",
+            "-artifact_prefix=art/", "-print_final_stats=1", "corpus", "seeds");
+        Assert.True(exit == 70, stderr);
+        Assert.Equal("L0", File.ReadAllText(Directory.GetFiles(dir["art"], "timeout-*").Single()));
+        Assert.Contains("INFO: an input hung outside instrumented code in an executor with 1 parked thread(s)", stderr);
+        Assert.True(Stat(stderr, "executor_restarts") >= 1, stderr);
+        Assert.Equal(Stat(stderr, "hangs"), Stat(stderr, "hangs_parked"));
+        Assert.Equal(300, Stat(stderr, "number_of_executed_units"));
+    }
+
+    [Fact]
     public void ALongHintSearchIsNotTimedAsTheInputsRun()
     {
         // 40,000 distinct comparisons per run, a 16 KB input: its hints pass looks up 40,000 values in

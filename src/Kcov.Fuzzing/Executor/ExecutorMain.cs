@@ -49,6 +49,16 @@ internal static class ExecutorMain
         // The supervisor's later messages; its death (EOF) ends this process: nobody would
         // save what it finds. `finished` tells that EOF apart from our own closing.
         bool finished = false;
+        void Finish()
+        {
+            Volatile.Write(ref finished, true);
+            channel.Send(new Message { Kind = MessageKind.Done, Stats = loop.Stats });
+        }
+        var parking = new HangParking(loop, runner, block, slot, channel, () =>
+        {
+            Finish();
+            Environment.Exit(0);
+        });
         var reader = new Thread(() =>
         {
             while (channel.Receive() is { } m)
@@ -56,6 +66,8 @@ internal static class ExecutorMain
                     loop.Incoming.Enqueue(m.Input);
                 else if (m.Kind == MessageKind.HangParent)
                     loop.IncomingHangParents.Enqueue((ulong)m.Numbers[0]);
+                else if (m.Kind == MessageKind.Park && m.Numbers.Length > 0)
+                    parking.Park(m.Numbers[0]);
             if (Volatile.Read(ref finished))
                 return;
             // The supervisor died: nobody would save what we find. Nothing to clean up (memfds, an
@@ -89,8 +101,7 @@ internal static class ExecutorMain
                     (best, report, next) => channel.Send(Best(best, report, next)));
                 break;
         }
-        Volatile.Write(ref finished, true);
-        channel.Send(new Message { Kind = MessageKind.Done, Stats = loop.Stats });
+        Finish();
         return 0;
     }
 

@@ -126,12 +126,24 @@ internal sealed class FuzzLoop
         return true;
     }
 
+    /// <summary>
+    /// Whether the loop is in <see cref="Fuzz"/>, where an input that hangs may be left by parking its
+    /// thread and going on from <see cref="ResumeAfterHang"/> on another (<see cref="HangParking"/>).
+    /// Seeds and an input to retry run before: a hang there ends the executor, as it always did.
+    /// </summary>
+    public bool Fuzzing => Volatile.Read(ref _fuzzing);
+
+    private bool _fuzzing;
+    private bool _dictionaryLoaded;
+
     /// <summary>Fuzzes until -runs are used up or a stop is asked.</summary>
     public void Fuzz()
     {
         // After the seeds ran, the target's assemblies are loaded: their literals are the auto dictionary.
-        if (_options.AutoDictionary)
+        if (_options.AutoDictionary && !_dictionaryLoaded)
             _context.AddTokens(TokenDictionary.FromLoadedAssemblies());
+        _dictionaryLoaded = true;
+        Volatile.Write(ref _fuzzing, true);
         while (!_gate.StopRequested && !_stopped)
         {
             if (!DrainIncoming())
@@ -163,6 +175,18 @@ internal sealed class FuzzLoop
                 _sinceStats.Restart();
             }
         }
+    }
+
+    /// <summary>
+    /// On the thread that takes over from one parked in <paramref name="hung"/>'s run (its runner
+    /// adopted): that run is over for the campaign, and the input is never run again here. The parked
+    /// thread's unfinished work (the rest of a hints pass, say) is dropped; <see cref="Fuzz"/> goes on.
+    /// </summary>
+    public void ResumeAfterHang(byte[] hung)
+    {
+        _gate.End();
+        Execs++;
+        AddKnownHang(hung);
     }
 
     /// <summary>Runs one input and offers it to the corpus; false when the budget is spent or a finding stopped the loop.</summary>

@@ -37,7 +37,10 @@ internal sealed class TargetRunner : IDisposable
     private int _bitmapWords;
     /// <summary>Where the last run's trace started: a mode switch after the run (back from trace-cmp) does not move it.</summary>
     private int _lastRunOffset;
-    private readonly int _threadId = Environment.CurrentManagedThreadId;
+    /// <summary>The thread the device is bound to: the creating one, or the one that last <see cref="Adopt"/>ed the runner.</summary>
+    private int _threadId = Environment.CurrentManagedThreadId;
+    /// <summary>That thread's kcov task (this process's device, a synchronous target), or null.</summary>
+    private KcovTask? _task;
     private readonly (Exception? Exception, ulong Count)[] _throws = new (Exception?, ulong)[8];
     private int _throwCount;
     private bool _running;
@@ -222,11 +225,13 @@ internal sealed class TargetRunner : IDisposable
             int words = BitmapWordsNeeded();
             _device.EnableUnique(words);
             _bitmapWords = words;
+            _task = _device is LocalKcovDevice ? KcovTask.Current : null;
             return;
         }
         if (!_target.Remote)
         {
             _device.Enable(mode);
+            _task = _device is LocalKcovDevice ? KcovTask.Current : null;
             return;
         }
         uint sectionWords = _target.SectionWords ?? (uint)_areaWords;
@@ -245,6 +250,43 @@ internal sealed class TargetRunner : IDisposable
         }
         _target.UseCommonHandle(_commonHandle);
     }
+
+    /// <summary>
+    /// Asks the bound thread to stop at its next traced block and run <paramref name="atPark"/> there
+    /// (<see cref="KcovTask.RequestPark"/>, used by <see cref="HangParking"/>); returns what withdraws
+    /// the request (false once the thread took it), or null if no thread can be parked: the target
+    /// does not run on the thread this process's device is bound to (an async target, a service).
+    /// </summary>
+    public Func<bool>? RequestPark(Func<bool> atPark)
+    {
+        var task = _task;
+        if (task is null)
+            return null;
+        task.RequestPark(atPark);
+        return task.CancelPark;
+    }
+
+    /// <summary>On the thread being parked (the device's owner): unbinds the device so that another thread can take it.</summary>
+    public void ReleaseOnParkedThread()
+    {
+        _device.Disable();
+        _task = null;
+    }
+
+    /// <summary>
+    /// On a new thread, after the runner's thread was parked: binds the device here in trace-pc (or
+    /// unique) mode, whatever mode the parked run was in, and runs later inputs on this thread.
+    /// </summary>
+    public void Adopt()
+    {
+        _threadId = Environment.CurrentManagedThreadId;
+        _running = false;
+        _mode = KcovMode.TracePc;
+        Enable(KcovMode.TracePc);
+    }
+
+    /// <summary>The stack size of the bound thread in bytes (0 if unknown): a thread that takes over its work gets the same.</summary>
+    public unsafe int StackSize => _task is null ? 0 : (int)Math.Min((long)_task.State->StackSize, int.MaxValue);
 
     public void Dispose()
     {

@@ -102,7 +102,7 @@ internal sealed class Message
     /// </summary>
     public string? ProblemFromExecutor(int maxLen)
     {
-        if (Kind is MessageKind.Start or MessageKind.AddInput or MessageKind.HangParent)
+        if (Kind is MessageKind.Start or MessageKind.AddInput or MessageKind.HangParent or MessageKind.Park)
             return $"{Kind} is the supervisor's message";
         if (Input.Length > maxLen)
             return $"{Kind} carries an input of {Input.Length} bytes (at most {maxLen})";
@@ -113,6 +113,7 @@ internal sealed class Message
             MessageKind.Hello when Numbers.Length != 2 || Numbers[0] < 0 => "Hello needs [slot, area fd]",
             MessageKind.Crash when Numbers.Length < 2 || !Enum.IsDefined((Crashes.ArtifactKind)Numbers[0]) || Numbers[1] < 0 => "Crash needs [artifact kind, executions]",
             MessageKind.MergeFeatures when Numbers.Length < 1 || Numbers[0] < 0 => "MergeFeatures needs [input index]",
+            MessageKind.Parked when Numbers.Length != 2 || Numbers[1] is not (0 or 1) => "Parked needs [heartbeat, 0 or 1]",
             _ => null,
         };
     }

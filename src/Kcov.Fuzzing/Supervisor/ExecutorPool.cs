@@ -37,8 +37,18 @@ internal sealed class ExecutorPool : IDisposable
     /// </summary>
     public const double ShortTimeoutSeconds = 1;
 
-    /// <summary>An input running this long is checked against the loops of the hangs already reported.</summary>
-    public const double KnownHangCheckSeconds = 0.25;
+    /// <summary>
+    /// An input running this long is checked against the loops of the hangs already reported. Short,
+    /// because a target whose loop is easy to reach hangs every hundred inputs or so and each one costs
+    /// this much. An input that is only slow and whose trace ends in whole turns of a known loop at that
+    /// moment is cut too, and counts as that hang repeated: the price of cheap hangs.
+    /// </summary>
+    public const double KnownHangCheckSeconds = 0.01;
+
+    /// <summary>How often the watchdog looks at the executors (milliseconds): a known hang is cut within this of <see cref="KnownHangCheckSeconds"/>.</summary>
+    private const int WatchMilliseconds = 2;
+
+    private readonly Stopwatch _sinceRss = Stopwatch.StartNew();
 
     private readonly FuzzerOptions _options;
     /// <summary>"@name" (abstract: no file) on Linux, a path in the temp directory elsewhere.</summary>
@@ -86,8 +96,17 @@ internal sealed class ExecutorPool : IDisposable
 
     public long PeakRssMb { get; private set; }
 
-    /// <summary>The longest any one input has run so far, as the watchdog saw it (to its 50 ms tick).</summary>
+    /// <summary>The longest any one input has run so far, as the watchdog saw it (it looks every <see cref="WatchMilliseconds"/>).</summary>
     public double SlowestUnitSeconds { get; private set; }
+
+    /// <summary>Threads an executor may have parked in hanging inputs before the next hang ends it instead (each keeps its stack and what it allocated).</summary>
+    public const int MaxParkedThreads = 256;
+
+    /// <summary>How long an executor has to answer a park (it waits up to a second for the thread to get to a block).</summary>
+    private static readonly TimeSpan ParkAnswerLimit = TimeSpan.FromSeconds(5);
+
+    /// <summary>Hanging inputs left by parking their thread, in all executors (no restart).</summary>
+    public long ParkedThreads { get; private set; }
 
     /// <summary>Signatures of the hangs found so far: an input caught in one of their loops is cut early.</summary>
     public HashSet<string> KnownHangs { get; } = [];
@@ -126,6 +145,7 @@ internal sealed class ExecutorPool : IDisposable
             throw new FuzzerUsageException($"the executor (pid {pid}) was killed: {problem}; is the harness calling Kcov.Fuzzing.Fuzzer.Run(args, target) from Main?");
         }
         executor.Channel.Send(start);
+        executor.Fuzzes = start.Numbers.Length > 0 && start.Numbers[0] == (long)ExecutorMode.Fuzz;
         _live.Add(executor);
         new Thread(() => ReadMessages(executor)) { IsBackground = true, Name = $"kcov-fuzz-executor-{slot}" }.Start();
         return executor;
@@ -133,26 +153,38 @@ internal sealed class ExecutorPool : IDisposable
 
     /// <summary>
     /// Messages and ends of executors, in arrival order, until none is left. Between events
-    /// (every 50 ms) the watchdog checks -timeout, -rss_limit_mb and <paramref name="tick"/>.
+    /// (every <see cref="WatchMilliseconds"/>) the watchdog checks -timeout, -rss_limit_mb and known
+    /// hangs, and every 50 ms calls <paramref name="tick"/>.
     /// </summary>
     public IEnumerable<PoolEvent> Events(Action tick)
     {
         var sinceWatch = Stopwatch.StartNew();
+        var sinceTick = Stopwatch.StartNew();
         while (_live.Count > 0)
         {
             // Not per message: a burst of corpus inputs must not mean a burst of /proc reads.
-            if (sinceWatch.ElapsedMilliseconds >= 50)
+            if (sinceTick.ElapsedMilliseconds >= 50)
             {
                 tick();
+                sinceTick.Restart();
+            }
+            if (sinceWatch.ElapsedMilliseconds >= WatchMilliseconds)
+            {
                 Watch();
                 sinceWatch.Restart();
             }
-            if (!_events.TryTake(out var e, 50))
+            if (!_events.TryTake(out var e, WatchMilliseconds))
                 continue;
             if (e.Message is not null)
             {
                 if (e.Message.Kind == MessageKind.Done)
                     e.Executor.SaidDone = true;
+                if (e.Message.Kind == MessageKind.Parked)
+                {
+                    if (Answered(e.Executor, e.Message) is { } parked)
+                        yield return parked;
+                    continue;
+                }
                 yield return e;
                 continue;
             }
@@ -207,7 +239,7 @@ internal sealed class ExecutorPool : IDisposable
     }
 
     /// <summary>Sends a message to every live executor but one (-jobs corpus sharing).</summary>
-    public void Broadcast(Message message, ExecutorProcess except)
+    public void Broadcast(Message message, ExecutorProcess? except)
     {
         foreach (var e in _live)
         {
@@ -234,13 +266,8 @@ internal sealed class ExecutorPool : IDisposable
         bool inInput = slotGarbage is null && Block.State(executor.Slot) == ControlBlock.StateRunning;
         byte[]? input = inInput ? Block.ReadInput(executor.Slot) : null;
         ulong[] pcs = inInput ? _lastBlocks.Read(executor.Area, Block.TraceMode(executor.Slot), Block.TraceOffset(executor.Slot)) : [];
-        var report = executor.Killed switch
+        var report = HangReport(executor.Killed, pcs) ?? executor.Killed switch
         {
-            KillReason.Timeout => CrashReport.Timeout(_options.TimeoutSeconds, _lastBlocks.Loop(pcs)),
-            KillReason.ShortTimeout => CrashReport.Timeout(ShortTimeoutSeconds, _lastBlocks.Loop(pcs),
-                "the short timeout of inputs derived from a hanging one"),
-            KillReason.KnownHang => CrashReport.Timeout(KnownHangCheckSeconds, _lastBlocks.Loop(pcs),
-                "the input was stopped in the loop of a hang already reported"),
             KillReason.Rss => CrashReport.OutOfMemory(executor.PeakRssMb, _options.RssLimitMb),
             KillReason.Garbage => CrashReport.Garbage(executor.Garbage!),
             _ when slotGarbage is not null => CrashReport.Garbage(slotGarbage),
@@ -252,8 +279,80 @@ internal sealed class ExecutorPool : IDisposable
         return new PoolEvent(executor, null, report, input, parent);
     }
 
+    /// <summary>The report of an input ended for running too long, from the last blocks of its trace; null for other reasons.</summary>
+    private CrashReport? HangReport(KillReason reason, ulong[] pcs) => reason switch
+    {
+        KillReason.Timeout => CrashReport.Timeout(_options.TimeoutSeconds, _lastBlocks.Loop(pcs)),
+        KillReason.ShortTimeout => CrashReport.Timeout(ShortTimeoutSeconds, _lastBlocks.Loop(pcs),
+            "the short timeout of inputs derived from a hanging one"),
+        KillReason.KnownHang => CrashReport.Timeout(KnownHangCheckSeconds, _lastBlocks.Loop(pcs),
+            "the input was stopped in the loop of a hang already reported"),
+        _ => null,
+    };
+
+    /// <summary>
+    /// Ends an input that runs too long: by parking its thread where the executor can (it fuzzes, its
+    /// thread runs instrumented code: <see cref="Executor.HangParking"/>), else by killing the executor.
+    /// What the report needs is read now, before the executor's next input overwrites it. An input
+    /// ended at the short timeout whose loop is unknown is not parked: the campaign retries it first
+    /// thing in a new executor, under -timeout.
+    /// </summary>
+    private void End(ExecutorProcess e, KillReason reason)
+    {
+        bool parkable = e.Fuzzes && e.Channel is not null && reason is KillReason.Timeout or KillReason.KnownHang
+            && e.ParkedThreads < MaxParkedThreads
+            && (_options.RssLimitMb <= 0 || e.LastRssMb < _options.RssLimitMb / 2);
+        if (!parkable)
+        {
+            e.Kill(reason);
+            return;
+        }
+        long heartbeat = Block.Heartbeat(e.Slot);
+        ulong[] pcs = _lastBlocks.Read(e.Area, Block.TraceMode(e.Slot), Block.TraceOffset(e.Slot));
+        var report = HangReport(reason, pcs)!.WithLastBlocks(_lastBlocks.Describe(pcs), firstHits: Block.TraceOffset(e.Slot) > 0);
+        e.Parking = new ParkRequest(heartbeat, reason, report, Block.ReadInput(e.Slot), Block.Parent(e.Slot));
+        try
+        {
+            e.Channel!.Send(new Message { Kind = MessageKind.Park, Numbers = [heartbeat] });
+        }
+        catch (IOException)
+        {
+            // The executor is going: its end is reported as a kill.
+            e.Parking = null;
+            e.Kill(reason);
+        }
+    }
+
+    /// <summary>
+    /// The executor's answer to a park: a finding like a death, with the report read when it was asked,
+    /// or, if it did not park that input and still runs it, the kill it would have had.
+    /// </summary>
+    private PoolEvent? Answered(ExecutorProcess e, Message answer)
+    {
+        if (e.Parking is not { } asked || answer.Numbers[0] != asked.Heartbeat)
+        {
+            e.KillForGarbage($"it answered a park that was not asked (heartbeat {answer.Numbers[0]})");
+            return null;
+        }
+        e.Parking = null;
+        if (answer.Numbers[1] == 0)
+        {
+            if (Block.Heartbeat(e.Slot) == asked.Heartbeat && Block.State(e.Slot) == ControlBlock.StateRunning)
+                e.Kill(asked.Reason);
+            return null;
+        }
+        e.ParkedThreads++;
+        e.ParkedHeartbeat = asked.Heartbeat;
+        ParkedThreads++;
+        return new PoolEvent(e, null, asked.Report, asked.Input, asked.Parent, Parked: asked.Reason);
+    }
+
     private void Watch()
     {
+        // /proc is read every 50 ms, not at every look: that is often enough for -rss_limit_mb.
+        bool readRss = _sinceRss.ElapsedMilliseconds >= 50;
+        if (readRss)
+            _sinceRss.Restart();
         if (Block.CheckHeader() is { } header)
         {
             // Any executor may have written it: none is believed any more. Restarted ones get the header back.
@@ -278,7 +377,7 @@ internal sealed class ExecutorPool : IDisposable
                     e.Kill(KillReason.Stop);
                 continue;
             }
-            long rss = e.RssMb();
+            long rss = readRss ? e.RssMb() : e.LastRssMb;
             PeakRssMb = Math.Max(PeakRssMb, rss);
             double running = e.SecondsStuck(Block);
             SlowestUnitSeconds = Math.Max(SlowestUnitSeconds, running);
@@ -287,13 +386,23 @@ internal sealed class ExecutorPool : IDisposable
                 e.Kill(KillReason.Rss);
                 continue;
             }
+            if (e.Parking is { } asked)
+            {
+                // An executor that does not answer (its reader thread is stuck too) is ended as before.
+                if (asked.Since.Elapsed > ParkAnswerLimit)
+                    e.Kill(asked.Reason);
+                continue;
+            }
+            // The parked input's slot may not have gone idle yet: it is not running any more.
+            if (Block.Heartbeat(e.Slot) == e.ParkedHeartbeat)
+                continue;
             double stuck = _options.TimeoutSeconds > 0 ? running : 0;
             if (stuck > _options.TimeoutSeconds)
-                e.Kill(KillReason.Timeout);
+                End(e, KillReason.Timeout);
             else if (stuck > Math.Min(ShortTimeoutSeconds, _options.TimeoutSeconds) && Block.ShortTimeout(e.Slot))
                 e.Kill(KillReason.ShortTimeout);
             else if (stuck > KnownHangCheckSeconds && KnownHangs.Count > 0 && InKnownLoop(e))
-                e.Kill(KillReason.KnownHang);
+                End(e, KillReason.KnownHang);
         }
     }
 

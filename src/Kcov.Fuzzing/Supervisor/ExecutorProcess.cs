@@ -45,6 +45,18 @@ internal sealed class ExecutorProcess : IDisposable
     /// <summary>Why the supervisor killed it, if it did.</summary>
     public KillReason Killed { get; set; }
 
+    /// <summary>Whether it fuzzes (the mode of its Start message): only then may a hanging input's thread be parked.</summary>
+    public bool Fuzzes { get; set; }
+
+    /// <summary>A park the supervisor asked for and the executor has not answered yet (<see cref="ExecutorPool"/>), or null.</summary>
+    public ParkRequest? Parking { get; set; }
+
+    /// <summary>Threads of this executor parked in a hanging input (each keeps its stack and what it allocated).</summary>
+    public int ParkedThreads { get; set; }
+
+    /// <summary>The heartbeat of the input whose thread was parked last: that input is over for the watchdog.</summary>
+    public long ParkedHeartbeat { get; set; } = -1;
+
     /// <summary>The executor said Done before exiting: a normal end.</summary>
     public bool SaidDone { get; set; }
 
@@ -99,6 +111,9 @@ internal sealed class ExecutorProcess : IDisposable
     }
 
     /// <summary>Resident set size in MB from /proc/&lt;pid&gt;/status (VmRSS); the last value read once the process is gone.</summary>
+    /// <summary>The resident set size read last (MB), without reading /proc again.</summary>
+    public long LastRssMb => _lastRssMb;
+
     public long RssMb()
     {
         if (Process.HasExited)
@@ -138,4 +153,14 @@ internal sealed class ExecutorProcess : IDisposable
         Area?.Dispose();
         Process.Dispose();
     }
+}
+
+/// <summary>
+/// A hanging input the supervisor asked its executor to leave by parking its thread: everything the
+/// report needs, read when it was asked (the executor's next input overwrites the slot and the area),
+/// and why it was ended, which the answer turns into a finding or, if it was not parked, into a kill.
+/// </summary>
+internal sealed record ParkRequest(long Heartbeat, KillReason Reason, Crashes.CrashReport Report, byte[] Input, ulong Parent)
+{
+    public Stopwatch Since { get; } = Stopwatch.StartNew();
 }

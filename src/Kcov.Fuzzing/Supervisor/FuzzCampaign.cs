@@ -115,6 +115,12 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
                     Handle(pool, e);
                     continue;
                 }
+                if (e.Parked is not null)
+                {
+                    // A hanging input left without a restart: a finding like a death's, and the executor goes on.
+                    OnDeath(pool, e, pool.Block.TotalExecs);
+                    continue;
+                }
                 _overflowsOfEnded += _overflows.GetValueOrDefault(e.Executor.Slot);
                 _overflows[e.Executor.Slot] = 0;
                 if (e.Death is not null)
@@ -213,7 +219,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
                 }
                 break;
             case MessageKind.Crash:
-                Found(pool, (Crashes.ArtifactKind)m.Numbers[0], m.Detail, m.Detail, m.Input, m.Text, m.Numbers[1]);
+                Found(pool, (Crashes.ArtifactKind)m.Numbers[0], m.Detail, m.Detail, m.Input, m.Text + ParkedNote(e.Executor), m.Numbers[1]);
                 break;
             case MessageKind.HintsBegin:
                 _hintsDone.Add(m.Text);
@@ -244,6 +250,13 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
     }
 
     /// <summary>
+    /// A crash in an executor that parked threads of hanging inputs ran in a process those threads may
+    /// have left in a state a fresh one would not have (a half-updated cache, say): the report says so.
+    /// </summary>
+    private static string ParkedNote(ExecutorProcess executor) => executor.ParkedThreads == 0 ? "" :
+        $"NOTE: the executor had parked the threads of {executor.ParkedThreads} hanging input(s) before this one; run the artifact alone to check that the crash does not depend on what they left behind.\n";
+
+    /// <summary>
     /// -reduce_inputs=1: inputs a new one pushed out of the corpus (smaller inputs own all their features)
     /// leave the corpus the executors restart with, and their files go if this campaign wrote them.
     /// </summary>
@@ -270,7 +283,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
                 _status.Info($"executor {e.Executor.Process.Id} died between inputs: {report.Title}");
             return;
         }
-        var killed = e.Executor.Killed;
+        var killed = e.Reason;
         if (killed == KillReason.ShortTimeout && !pool.KnownHangs.Contains(report.Signature))
         {
             // Not a loop we know: the input may only be slow. The next executor runs it first under -timeout.
@@ -278,10 +291,19 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
             _status.Info($"an input derived from a hanging one ran past the short timeout ({ExecutorPool.ShortTimeoutSeconds} s) in {report.Signature}; trying it under -timeout={options.TimeoutSeconds}");
             return;
         }
+        if (killed == KillReason.Timeout && e.Parked is null && e.Executor.ParkedThreads > 0 && !pool.KnownHangs.Contains(report.Signature))
+        {
+            // Not in a loop of instrumented code (it would have been parked), in an executor where parked
+            // threads may hold a lock this input waits for: its hang is only believed from a new executor.
+            _probes[e.Executor.Slot] = e.DeathInput;
+            _status.Info($"an input hung outside instrumented code in an executor with {e.Executor.ParkedThreads} parked thread(s) ({report.Signature}); trying it again in a new executor under -timeout={options.TimeoutSeconds}");
+            return;
+        }
         // Never expected: each executor is told the inputs that killed an earlier one, and skips them.
         if (!_poison.Add(CorpusDirectory.Sha1(e.DeathInput)))
             _killerReplays++;
         _killers.Add(e.DeathInput);
+        bool newHang = !pool.KnownHangs.Contains(report.Signature);
         if (report.Kind == Crashes.ArtifactKind.Timeout && killed is KillReason.Timeout or KillReason.ShortTimeout or KillReason.KnownHang)
         {
             _hangs++;
@@ -290,10 +312,14 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
             pool.KnownHangs.Add(report.Signature);
             // Its siblings are likely to hang too: the parent's children get the short timeout from now on.
             if (e.DeathParent != 0 && _hangParents.Add(e.DeathParent))
-                pool.Broadcast(new Message { Kind = MessageKind.HangParent, Numbers = [(long)e.DeathParent] }, except: e.Executor);
+                // (A restarted executor learns it from its Start message; one that parked the thread goes on and is told too.)
+                pool.Broadcast(new Message { Kind = MessageKind.HangParent, Numbers = [(long)e.DeathParent] }, except: e.Parked is null ? e.Executor : null);
         }
+        string how = (killed == KillReason.KnownHang ? "cut early" : "") + (e.Parked is not null ? $"{(killed == KillReason.KnownHang ? ", " : "")}thread parked, no restart" : "");
+        if (e.Parked is not null && newHang)
+            _status.Info($"executor {e.Executor.Slot} goes on without a restart: the thread of the hanging input is parked ({pool.ParkedThreads} parked so far)");
         Found(pool, report.Kind, report.DedupKey, report.Signature, e.DeathInput, report.Render(e.DeathInput), execs,
-            killed == KillReason.KnownHang ? " (cut early)" : "");
+            how.Length > 0 ? $" ({how})" : "");
     }
 
     /// <summary>
@@ -348,6 +374,7 @@ internal sealed class FuzzCampaign(FuzzerOptions options, IReadOnlyList<string> 
         Stat("corpus_size", _latest.CorpusCount);
         Stat("hangs", _hangs);
         Stat("hangs_cut_early", _hangsCutEarly);
+        Stat("hangs_parked", pool.ParkedThreads);
         Stat("repeated_findings", _repeated);
         Stat("killer_replays", _killerReplays);
         Stat("compared_values", _compared.Count);
