@@ -17,17 +17,18 @@ dotnet src/Kcov.Cli/bin/Release/net10.0/dotnet-kcov.dll fuzz samples/Kcov.Sample
   -o "$out/app" magic -runs=1 "$out/warmup" > /dev/null 2>&1 || true
 mkdir -p "$out/warmup"
 
-# sample:budget[:flag], the flag switching off what finds the bug (the tests' controls).
+# sample:budget[:flags], the flags (comma-separated) switching off what finds the bug (the tests' controls).
 printf '%-28s %8s %8s %8s %8s  %s\n' sample budget min median max found
-for spec in magic:1000 magic:1000:-use_cmp=0 keyword:10000 keyword:10000:-auto_dict=0 length:1000 \
+for spec in magic:1000 magic:1000:-use_cmp=0 keyword:10000 keyword:10000:-auto_dict=0,-use_call_hooks=0 length:1000 \
             nested:20000 nested-async:20000; do
   IFS=: read -r sample budget flag <<< "$spec"
-  label="$sample${flag:+ $flag}"
+  flags=(${flag//,/ })
+  label="$sample${flag:+ ${flags[*]}}"
   counts=()
   for seed in $(seq 1 "$seeds"); do
-    run=$out/$sample$flag-$seed
+    run=$out/$sample${flag//,/}-$seed
     mkdir -p "$run/corpus"
-    (cd "$run" && dotnet "$out/app/Kcov.Samples.dll" "$sample" -runs="$budget" -seed="$seed" ${flag:+"$flag"} corpus > log 2>&1) || true
+    (cd "$run" && dotnet "$out/app/Kcov.Samples.dll" "$sample" -runs="$budget" -seed="$seed" "${flags[@]}" corpus > log 2>&1) || true
     n=$(sed -n 's/^INFO: found after \([0-9]*\) executions.*/\1/p' "$run/log" | head -n 1)
     [ -n "$n" ] && counts+=("$n")
   done

@@ -38,6 +38,8 @@ internal sealed class FuzzLoop
     private readonly MutationDispatcher _dispatcher;
     private readonly MutationContext _context;
     private readonly Queue<InputInfo> _hintsPending = new();
+    /// <summary>Executions of hint passes and of random mutations so far (see <see cref="Fuzz"/>).</summary>
+    private long _hintExecs, _mutationExecs;
     private readonly HashSet<string> _reportedSignatures = [];
     private bool _stopped;
     private readonly HashSet<(int, ulong)> _knownHangs = [];
@@ -148,9 +150,15 @@ internal sealed class FuzzLoop
         {
             if (!DrainIncoming())
                 return;
-            if (_options.UseCmp && _hintsPending.Count > 0)
+            // Hint passes take at most half of the executions: on a parser whose every new input gives
+            // hints that give new inputs (AngleSharp with call-site hooks), a queue served first would
+            // leave no execution to random mutation, and every seed would run the same campaign.
+            if (_options.UseCmp && _hintsPending.Count > 0 && _hintExecs <= _mutationExecs)
             {
-                if (!RunHints(_hintsPending.Dequeue()))
+                long before = Execs;
+                bool more = RunHints(_hintsPending.Dequeue());
+                _hintExecs += Execs - before;
+                if (!more)
                     return;
                 continue;
             }
@@ -166,7 +174,10 @@ internal sealed class FuzzLoop
                 parent.Data.AsSpan(0, size).CopyTo(_buffer);
             }
             size = _dispatcher.Mutate(_buffer, size, Math.Max(size, _lengthLimit));
-            if (!Execute(_buffer.AsSpan(0, size), InputOrigin.Mutation, out _, parent))
+            long executed = Execs;
+            bool goOn = Execute(_buffer.AsSpan(0, size), InputOrigin.Mutation, out _, parent);
+            _mutationExecs += Execs - executed;
+            if (!goOn)
                 return;
             ControlLength();
             if (_sinceStats.ElapsedMilliseconds >= 1000)
