@@ -12,39 +12,36 @@ namespace Kcov;
 /// <item>The stacks of live threads never overlap, so a thread whose stack pointer lies in a task's
 /// stack range is that task's thread, if that thread still lives. The address of a local is the
 /// stack pointer, for free.</item>
-/// <item>A dead thread's stack is handed to new threads (glibc caches stacks), so the range alone is
-/// not proof. The proof of life is a robust pthread mutex that the thread locks once and never
-/// unlocks. While its owner lives the mutex word holds the owner's thread id (the robust futex ABI);
-/// when the owner exits the kernel replaces it with FUTEX_OWNER_DIED. The kernel does that before
-/// it clears the thread's tid word, and glibc reuses a stack only once that word is clear, so no
-/// thread can run on the dead thread's stack while the mutex word still holds its id.</item>
+/// <item>A dead thread's stack is handed to new threads (glibc caches stacks), so the range must die
+/// with its thread. It does: the owning thread registers its <see cref="KcovState.StackSize"/> as
+/// its value of a pthread key whose destructor is libc's own <c>pthread_mutexattr_init</c>, which
+/// stores a 32-bit 0 there (a <c>pthread_mutexattr_t</c> is one 32-bit word in glibc and musl).
+/// POSIX runs a thread's key destructors as the thread exits, before it has terminated; glibc's
+/// start_thread runs them before it frees the stack (a detached thread, under the stack cache's
+/// lock) or before the kernel clears the thread id that a joiner waits for, so the store comes
+/// before any hand-over of the stack, and no thread can run on it while the range is not empty.</item>
 /// </list>
-/// Where any of this is missing (not Linux, no robust mutexes, a libc whose mutex word is not where
-/// we expect), a task has no identity and the trace path falls back to the thread-static lookup.
+/// The trace path thus checks one range, with no per-block liveness load. Where any of this is
+/// missing (not Linux, no pthread keys, a libc whose <c>pthread_mutexattr_init</c> does not clear
+/// exactly the 32-bit word, checked once per process), a task has no identity and the trace path
+/// falls back to the thread-static lookup.
 /// </summary>
 internal static unsafe class ThreadIdentity
 {
-    private const int PthreadMutexRobust = 1;
-
-    /// <summary>Where the futex word (the owner's tid) sits in the mutex: glibc's __lock is its first
-    /// field, musl's _m_lock its second. A JIT-time constant for the trace path: this class has no
-    /// static constructor of its own, so its statics are set before any code that reads them is compiled.</summary>
-    public static readonly int FutexOffset = Symbol("gnu_get_libc_version") is not null ? 0 : sizeof(int);
-
     private static readonly delegate* unmanaged<nint> s_pthreadSelf = (delegate* unmanaged<nint>)Symbol("pthread_self");
     private static readonly delegate* unmanaged<nint, byte*, int> s_pthreadGetattrNp = (delegate* unmanaged<nint, byte*, int>)Symbol("pthread_getattr_np");
     private static readonly delegate* unmanaged<byte*, nint*, nuint*, int> s_pthreadAttrGetstack = (delegate* unmanaged<byte*, nint*, nuint*, int>)Symbol("pthread_attr_getstack");
     private static readonly delegate* unmanaged<byte*, int> s_pthreadAttrDestroy = (delegate* unmanaged<byte*, int>)Symbol("pthread_attr_destroy");
-    private static readonly delegate* unmanaged<byte*, int> s_pthreadMutexattrInit = (delegate* unmanaged<byte*, int>)Symbol("pthread_mutexattr_init");
-    private static readonly delegate* unmanaged<byte*, int, int> s_pthreadMutexattrSetrobust = (delegate* unmanaged<byte*, int, int>)Symbol("pthread_mutexattr_setrobust");
-    private static readonly delegate* unmanaged<byte*, byte*, int> s_pthreadMutexInit = (delegate* unmanaged<byte*, byte*, int>)Symbol("pthread_mutex_init");
-    private static readonly delegate* unmanaged<byte*, int> s_pthreadMutexLock = (delegate* unmanaged<byte*, int>)Symbol("pthread_mutex_lock");
-    private static readonly delegate* unmanaged<int> s_gettid = (delegate* unmanaged<int>)Symbol("gettid");
+    private static readonly delegate* unmanaged<uint*, void*, int> s_pthreadKeyCreate = (delegate* unmanaged<uint*, void*, int>)Symbol("pthread_key_create");
+    private static readonly delegate* unmanaged<uint, void*, int> s_pthreadSetspecific = (delegate* unmanaged<uint, void*, int>)Symbol("pthread_setspecific");
+    private static readonly delegate* unmanaged<void*, int> s_pthreadMutexattrInit = (delegate* unmanaged<void*, int>)Symbol("pthread_mutexattr_init");
+
+    /// <summary>The pthread key whose destructor clears a dead thread's stack size; -1 if there is none.</summary>
+    private static readonly long s_exitKey = CreateExitKey();
 
     /// <summary>Whether this platform gives threads an identity at all.</summary>
     public static readonly bool Supported = s_pthreadSelf is not null && s_pthreadGetattrNp is not null && s_pthreadAttrGetstack is not null
-        && s_pthreadAttrDestroy is not null && s_pthreadMutexattrInit is not null && s_pthreadMutexattrSetrobust is not null
-        && s_pthreadMutexInit is not null && s_pthreadMutexLock is not null && s_gettid is not null;
+        && s_pthreadAttrDestroy is not null && s_pthreadSetspecific is not null && s_exitKey >= 0;
 
     /// <summary>
     /// A libc function by name, from the process's global symbol scope: libc, and libpthread where
@@ -55,9 +52,28 @@ internal static unsafe class ThreadIdentity
             ? (void*)address : null;
 
     /// <summary>
+    /// One key per process (keys are few: at least 128). Its destructor is pthread_mutexattr_init,
+    /// used only for what it does to a word: store a 32-bit 0 and nothing else (glibc's and musl's
+    /// do exactly that; glibc's pthread_spin_unlock would not do, it stores 1 on x86-64). Checked
+    /// here on words of our own, so a libc that did anything else would leave every thread without
+    /// identity; so would a big-endian machine, where the 32-bit word at a 64-bit value's address is
+    /// not its low half (<see cref="KcovState.StackSize"/>).
+    /// </summary>
+    private static long CreateExitKey()
+    {
+        if (s_pthreadKeyCreate is null || s_pthreadMutexattrInit is null)
+            return -1;
+        ulong* probe = stackalloc ulong[2] { ulong.MaxValue, ulong.MaxValue };
+        if (s_pthreadMutexattrInit(probe) != 0 || probe[0] != 0xFFFF_FFFF_0000_0000 || probe[1] != ulong.MaxValue)
+            return -1;
+        uint key;
+        return s_pthreadKeyCreate(&key, s_pthreadMutexattrInit) == 0 ? key : -1;
+    }
+
+    /// <summary>
     /// Gives <paramref name="s"/> the identity of the calling thread, which must own it: its stack
-    /// range and its locked robust mutex. Leaves the identity empty (StackSize 0) where the platform
-    /// cannot provide it. Never throws.
+    /// range, registered to be cleared when the thread exits. Leaves the identity empty
+    /// (StackSize 0) where the platform cannot provide it. Never throws.
     /// </summary>
     public static void Assign(KcovState* s)
     {
@@ -74,22 +90,17 @@ internal static unsafe class ThreadIdentity
             s_pthreadAttrDestroy(attr);
             if (got != 0 || low == 0 || size == 0)
                 return;
-
-            byte* mutexAttr = stackalloc byte[64];
-            byte* mutex = s->Mutex;
-            if (s_pthreadMutexattrInit(mutexAttr) != 0
-                || s_pthreadMutexattrSetrobust(mutexAttr, PthreadMutexRobust) != 0
-                || s_pthreadMutexInit(mutex, mutexAttr) != 0
-                || s_pthreadMutexLock(mutex) != 0)
-                return;
-            int tid = s_gettid();
-            // The check that makes the layout assumption safe: if the word is not our tid, this
-            // libc keeps it elsewhere, and the task simply gets no identity.
-            if (Volatile.Read(ref *(int*)(mutex + FutexOffset)) != tid)
-                return;
-            s->Tid = tid;
+            // A stack of 4 GiB or more (a main thread under an unlimited stack rlimit): keep its top
+            // 4 GiB, where the thread's frames are; a frame below is only not recognized.
+            if (size > uint.MaxValue)
+            {
+                low += (nint)(size - uint.MaxValue);
+                size = uint.MaxValue;
+            }
             s->StackLow = (nuint)low;
             s->StackSize = size;
+            if (s_pthreadSetspecific((uint)s_exitKey, &s->StackSize) != 0)
+                s->StackSize = 0;
         }
         catch (Exception)
         {
@@ -100,15 +111,10 @@ internal static unsafe class ThreadIdentity
     /// <summary>
     /// Whether the thread whose stack holds <paramref name="frame"/> (a local of the caller) is the
     /// one that owns <paramref name="s"/>, and lives. False for a block without identity. The trace
-    /// path's replacement for a thread-static lookup: one subtraction and two comparisons against
+    /// path's replacement for a thread-static lookup: one subtraction and one comparison against
     /// fields of <paramref name="s"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool IsCurrentThread(KcovState* s, ref byte frame) =>
-        (nuint)Unsafe.AsPointer(ref frame) - s->StackLow < s->StackSize
-        && *(int*)((byte*)s + FutexOffset) == s->Tid;
-
-    /// <summary>Whether the thread that owns <paramref name="s"/> has exited (its identity's mutex says so).</summary>
-    public static bool OwnerDied(KcovState* s) =>
-        s->StackSize != 0 && Volatile.Read(ref *(int*)((byte*)s + FutexOffset)) != s->Tid;
+        (nuint)Unsafe.AsPointer(ref frame) - s->StackLow < s->StackSize;
 }
