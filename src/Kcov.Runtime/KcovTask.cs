@@ -57,7 +57,7 @@ internal sealed unsafe class KcovTask
     /// gets there, every traced block of the process takes the slow path (<see cref="Tracers.Sole"/> is
     /// <see cref="Tracers.Several"/>), so the request is seen whatever the thread's identity. A thread
     /// stuck outside instrumented code never gets there: the caller must give up after a while
-    /// (<see cref="CancelPark"/>) and end the process as before.
+    /// (<see cref="CancelPark"/>) and end the process as before. A request replaces one not yet taken.
     /// <para>
     /// This is the one place where the trace path blocks, on purpose and only when asked; a thread
     /// parked while holding a lock of the program keeps it (a later input waiting on it is a hang

@@ -11,8 +11,9 @@ internal static unsafe class Tracers
     /// <summary>
     /// What the trace path reads first: 0 when no task traces; the <see cref="KcovState"/> of the
     /// only task that traces, when that task has a thread identity; <see cref="Several"/> otherwise
-    /// (more than one task, one without identity, or a thread asked to park: <see cref="KcovTask.RequestPark"/>), where the trace path looks its task up by
-    /// the thread-static <see cref="KcovTask.Current"/>. Written under <see cref="s_lock"/> by
+    /// (more than one task, one without identity, or a thread asked to park:
+    /// <see cref="KcovTask.RequestPark"/>), where the trace path looks its task up by the
+    /// thread-static <see cref="KcovTask.Current"/>. Written under <see cref="s_lock"/> by
     /// <see cref="Add"/> and <see cref="Remove"/>, read with no lock.
     /// <para>
     /// Why a reader needs no lock: a task is added on its own thread before its mode goes on and
