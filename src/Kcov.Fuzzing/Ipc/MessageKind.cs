@@ -37,8 +37,8 @@ internal enum MessageKind : byte
     /// <summary>E: reproduce mode ran an input file all its -runs times; Numbers = [index, milliseconds].</summary>
     InputDone,
     /// <summary>
-    /// S: the input the slot's heartbeat Numbers = [heartbeat] names hangs: park the thread running it
-    /// (<see cref="Executor.HangParking"/>) and go on fuzzing on a new thread.
+    /// S: Numbers = [heartbeat]: the input the slot started with that heartbeat hangs; park the thread
+    /// running it (<see cref="Executor.HangParking"/>) and go on fuzzing on a new thread.
     /// </summary>
     Park,
     /// <summary>E: the answer to Park; Numbers = [heartbeat, 1 parked / 0 not (that input is over, or the thread did not get to a block)].</summary>
