@@ -342,7 +342,6 @@ internal sealed class ExecutorPool : IDisposable
             return null;
         }
         e.ParkedThreads++;
-        e.ParkedHeartbeat = asked.Heartbeat;
         ParkedThreads++;
         return new PoolEvent(e, null, asked.Report, asked.Input, asked.Parent, Parked: asked.Reason);
     }
@@ -393,9 +392,6 @@ internal sealed class ExecutorPool : IDisposable
                     e.Kill(asked.Reason);
                 continue;
             }
-            // The parked input's slot may not have gone idle yet: it is not running any more.
-            if (Block.Heartbeat(e.Slot) == e.ParkedHeartbeat)
-                continue;
             double stuck = _options.TimeoutSeconds > 0 ? running : 0;
             if (stuck > _options.TimeoutSeconds)
                 End(e, KillReason.Timeout);

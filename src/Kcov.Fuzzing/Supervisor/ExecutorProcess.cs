@@ -54,9 +54,6 @@ internal sealed class ExecutorProcess : IDisposable
     /// <summary>Threads of this executor parked in a hanging input (each keeps its stack and what it allocated).</summary>
     public int ParkedThreads { get; set; }
 
-    /// <summary>The heartbeat of the input whose thread was parked last: that input is over for the watchdog.</summary>
-    public long ParkedHeartbeat { get; set; } = -1;
-
     /// <summary>The executor said Done before exiting: a normal end.</summary>
     public bool SaidDone { get; set; }
 
