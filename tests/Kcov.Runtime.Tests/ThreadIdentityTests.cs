@@ -10,6 +10,13 @@ namespace Kcov.Tests;
 /// </summary>
 public unsafe class ThreadIdentityTests
 {
+    // The dead thread's stack must go to the thread this test starts next, not to one of the threads
+    // other tests start meanwhile (xunit runs test classes in parallel). glibc hands a new thread the
+    // smallest cached stack at least as large as it asks for, and never one more than 4 times larger:
+    // threads of the default size (1.5 MiB) never take a stack of this size, and no other test asks
+    // for it. (With default-size stacks the reuse below failed once in CI: another thread took it.)
+    private const int UnusualStackSize = 7 * 1024 * 1024 + 64 * 1024;
+
     [Fact]
     public void AThreadThatExitsWithoutDisablingLeavesAnIdentityThatMatchesNoAddress()
     {
@@ -28,7 +35,7 @@ public unsafe class ThreadIdentityTests
             ownFrameMatched = ThreadIdentity.IsCurrentThread(state, ref frame);
             Trace.Pc(0x1);
             // Exits still enabled: no Disable, no Dispose.
-        });
+        }, UnusualStackSize);
         owner.Start();
         owner.Join();
         try
@@ -47,9 +54,9 @@ public unsafe class ThreadIdentityTests
             Assert.False(ThreadIdentity.IsCurrentThread(state, ref *(byte*)(low + size / 2)));
             Assert.False(ThreadIdentity.IsCurrentThread(state, ref *(byte*)(low + size - 1)));
 
-            // New threads until one runs on the dead thread's stack (glibc hands cached stacks to
-            // new threads of the same size): it is not taken for the dead thread, and its blocks
-            // are not recorded in the dead thread's area.
+            // New threads of the same stack size until one runs on the dead thread's stack (glibc
+            // caches it once the native thread is gone, a moment after the destructors ran): it is
+            // not taken for the dead thread, and its blocks are not recorded in the dead thread's area.
             bool reused = false;
             for (int attempt = 0; attempt < 200 && !reused; attempt++)
             {
@@ -61,7 +68,7 @@ public unsafe class ThreadIdentityTests
                     reused = true;
                     Assert.False(ThreadIdentity.IsCurrentThread(state, ref frame));
                     Trace.Pc(ref frame, 0x2, uint.MaxValue);
-                });
+                }, UnusualStackSize);
             }
             Assert.True(reused, "no new thread ran on the dead thread's stack");
             Assert.Equal(1UL, area.Words[0]);
