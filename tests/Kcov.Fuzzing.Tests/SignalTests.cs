@@ -81,4 +81,56 @@ public class SignalTests
     [InlineData(127, 6u)]
     [InlineData(128, 7u)]
     public void BucketsAreAfls(int hits, uint bucket) => Assert.Equal(bucket, Signal.Bucket(hits));
+
+    [Fact]
+    public void FeaturesAreTheDefinitionsInFirstHitOrderWhateverTheTraceLength()
+    {
+        // Traces from 0 to 60,000 PCs, some with many repeats, through one Signal: its scratch table
+        // grows past its first size and is reused after, and must give exactly what the definition gives.
+        var signal = new Signal();
+        var random = new Random(7);
+        foreach (int length in new[] { 0, 1, 5, 300, 3_000, 60_000, 20, 9_000, 2 })
+        {
+            ulong distinct = (ulong)Math.Max(2, length / 3);
+            var pcs = Enumerable.Range(0, length).Select(_ => 5UL << 32 | (ulong)random.NextInt64(1, (long)distinct + 1)).ToArray();
+            var area = new ulong[length + 1];
+            area[0] = (ulong)length;
+            pcs.CopyTo(area, 1);
+            Assert.Equal(Definition(pcs, edges: true), signal.Collect(area).ToArray());
+            Assert.Equal(Definition(pcs, edges: false), signal.Collect(area, edges: false).ToArray());
+        }
+    }
+
+    /// <summary>
+    /// The features of a trace as the class comment defines them, written plainly: per distinct PC the
+    /// top bits of its hash; per distinct edge (consecutive PCs, the first after PC 0) the top bits of
+    /// the pair's hash with the bucket of its hits; each where it was first hit.
+    /// </summary>
+    private static uint[] Definition(ulong[] pcs, bool edges)
+    {
+        var order = new List<(bool Edge, ulong Key)>();
+        var hits = new Dictionary<(bool Edge, ulong Key), int>();
+        ulong prev = 0;
+        foreach (ulong pc in pcs)
+        {
+            Hit((false, pc));
+            if (!edges)
+                continue;
+            Hit((true, prev * 0x9E3779B97F4A7C15UL + pc));
+            prev = pc;
+        }
+        return order.Select(k =>
+        {
+            uint hash = (uint)(Signal.Mix(k.Key) >> 40);
+            return k.Edge ? 1u << 23 | (hash & 0xFFFFF) << 3 | Signal.Bucket(hits[k]) : hash & ((1u << 22) - 1);
+        }).ToArray();
+
+        void Hit((bool, ulong) key)
+        {
+            if (hits.TryAdd(key, 1))
+                order.Add(key);
+            else
+                hits[key]++;
+        }
+    }
 }

@@ -198,4 +198,18 @@ public class SupervisorTests
 
     private static int NewFeatures(string stderr) =>
         int.Parse(Regex.Match(stderr, @"MERGE-OUTER: \d+ new files with (\d+) new features added; \d+ new coverage edges").Groups[1].Value);
+
+    [Fact]
+    public void ExecutorsCountCallsForTieringAtOnceUnlessTheUserSetTheDelay()
+    {
+        var none = new Dictionary<string, string?>();
+        Supervisor.ExecutorPool.CountCallsAtOnce(none);
+        Assert.Equal("0", none["DOTNET_TC_CallCountingDelayMs"]);
+        var mine = new Dictionary<string, string?> { ["DOTNET_TC_CallCountingDelayMs"] = "250" };
+        Supervisor.ExecutorPool.CountCallsAtOnce(mine);
+        Assert.Equal("250", mine["DOTNET_TC_CallCountingDelayMs"]);
+        var old = new Dictionary<string, string?> { ["COMPlus_TC_CallCountingDelayMs"] = "250" };
+        Supervisor.ExecutorPool.CountCallsAtOnce(old);
+        Assert.False(old.ContainsKey("DOTNET_TC_CallCountingDelayMs"));
+    }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Kcov.Fuzzing.Feedback;
 
 namespace Kcov.Fuzzing.Corpus;
@@ -11,7 +12,7 @@ namespace Kcov.Fuzzing.Corpus;
 internal sealed class InputCorpus
 {
     private readonly List<InputInfo> _inputs = [];
-    private readonly Dictionary<uint, InputInfo> _owners = [];
+    private readonly FeatureOwners _owners = new();
     private int _largest;
 
     public FeatureSet Seen { get; } = new();
@@ -33,33 +34,42 @@ internal sealed class InputCorpus
     public enum Outcome { None, New, Reduce }
 
     /// <summary>Offers an executed input with its features; returns the corpus entry if it joined.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public InputInfo? Offer(ReadOnlySpan<byte> input, ReadOnlySpan<uint> features, out Outcome outcome)
     {
         outcome = Outcome.None;
         Dropped.Clear();
-        bool interesting = false;
+        // One lookup per feature: a feature never seen makes the input NEW; else it is a REDUCE if it
+        // is smaller than the owner of one of its features (only possible below the largest input).
+        bool canReduce = input.Length < _largest;
         foreach (uint f in features)
-            if (!Seen.Contains(f)) { interesting = true; outcome = Outcome.New; break; }
-        // Only an input smaller than some corpus input can be the smaller owner of a feature.
-        if (!interesting && features.Length > 0 && input.Length < _largest)
-            foreach (uint f in features)
-                if (_owners.TryGetValue(f, out var owner) && owner.Data.Length > input.Length)
-                { interesting = true; outcome = Outcome.Reduce; break; }
-        if (!interesting)
+        {
+            int ownerLength = _owners.OwnerLength(f);
+            if (ownerLength < 0)
+            {
+                outcome = Outcome.New;
+                break;
+            }
+            if (canReduce && ownerLength > input.Length)
+                outcome = Outcome.Reduce;
+        }
+        if (outcome == Outcome.None)
             return null;
 
         var info = new InputInfo(input.ToArray());
         foreach (uint f in features)
         {
-            if (Seen.Add(f))
+            var owner = _owners.Owner(f);
+            if (owner is null)
             {
+                _owners.Set(f, info);
+                Seen.Add(f);
                 Entropic?.AddRare(f, _inputs);
-                _owners[f] = info;
                 info.OwnedFeatures++;
             }
-            else if (_owners.TryGetValue(f, out var owner) && owner.Data.Length > input.Length)
+            else if (owner.Data.Length > input.Length)
             {
-                _owners[f] = info;
+                _owners.Set(f, info);
                 info.OwnedFeatures++;
                 if (--owner.OwnedFeatures == 0)
                     Remove(owner);

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Kcov.Fuzzing.Feedback;
 
 /// <summary>
@@ -25,48 +27,56 @@ internal sealed class Signal
     private readonly HashSet<uint> _valueSeen = [];
     private readonly List<uint> _values = [];
 
-    private ulong[] _keys = new ulong[1 << 12];
-    private int[] _counts = new int[1 << 12];
+    /// <summary>A distinct key of one trace: a PC, or an edge (two consecutive PCs, combined), with its hits.</summary>
+    private struct Slot
+    {
+        public ulong Key;
+        /// <summary>Hits in this trace; 0: the slot is empty.</summary>
+        public int Count;
+        public bool Edge;
+    }
+
+    private Slot[] _slots = new Slot[1 << 12];
+    private int _shift = 64 - 12;
     private int[] _touched = new int[1 << 11];
     private uint[] _features = new uint[1 << 11];
 
     /// <summary>Executions whose trace filled the area (entries were dropped); reported, never ignored.</summary>
     public long Overflows { get; private set; }
 
-    /// <summary>The distinct features of one trace. The span is valid until the next call.</summary>
+    /// <summary>The distinct features of one trace, in the order of their first hit. The span is valid until the next call.</summary>
     /// <param name="area">The area's words: word 0 is the count.</param>
     /// <param name="edges">False: PC features only (-kcov_unique=2, where consecutive PCs are consecutive first hits).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ReadOnlySpan<uint> Collect(ReadOnlySpan<ulong> area, bool edges = true)
     {
         long n = (long)Math.Min(area[0], (ulong)area.Length - 1);
         // Trace.Pc drops an entry when the count would reach the size: a full area lost some.
         if (n >= area.Length - 1)
             Overflows++;
-        EnsureCapacity((int)n);
+        // Keys are counted raw and hashed into feature ids once per distinct key, at the end: most of
+        // a trace's PCs are repeats (loops, calls), and the hash costs more than the count.
         int touched = 0;
         ulong prev = 0;
-        for (int i = 1; i <= n; i++)
+        foreach (ulong pc in area.Slice(1, (int)n))
         {
-            ulong pc = area[i];
-            touched = Add((Mix(pc) & ~1UL) | 1, touched);
+            touched = Add(pc, edge: false, touched);
             if (!edges)
                 continue;
-            ulong edge = Mix(prev * 0x9E3779B97F4A7C15UL + pc) & ~1UL;
-            touched = Add(edge == 0 ? 2 : edge, touched);
+            touched = Add(prev * 0x9E3779B97F4A7C15UL + pc, edge: true, touched);
             prev = pc;
         }
-        for (int t = 0; t < touched; t++)
+        var features = _features.AsSpan(0, touched);
+        for (int t = 0; t < features.Length; t++)
         {
-            int slot = _touched[t];
-            ulong key = _keys[slot];
-            uint hash = (uint)(key >> 40);
-            _features[t] = (key & 1) != 0
-                ? hash & (ValueTag - 1)
-                : EdgeTag | ((hash & 0xFFFFF) << 3) | Bucket(_counts[slot]);
-            _keys[slot] = 0;
-            _counts[slot] = 0;
+            ref Slot slot = ref _slots[_touched[t]];
+            uint hash = (uint)(Mix(slot.Key) >> 40);
+            features[t] = slot.Edge
+                ? EdgeTag | ((hash & 0xFFFFF) << 3) | Bucket(slot.Count)
+                : hash & (ValueTag - 1);
+            slot = default;
         }
-        return _features.AsSpan(0, touched);
+        return features;
     }
 
     /// <summary>True for a feature that stands for a PC (block).</summary>
@@ -128,42 +138,58 @@ internal sealed class Signal
         _ => 7,
     };
 
-    private int Add(ulong key, int touched)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int Add(ulong key, bool edge, int touched)
     {
-        int mask = _keys.Length - 1;
-        int slot = (int)(key >> 3) & mask;
+        int mask = _slots.Length - 1;
+        // Fibonacci hashing: the top bits of the product depend on every bit of the key.
+        int i = (int)((key * 0x9E3779B97F4A7C15UL) >> _shift);
         while (true)
         {
-            ulong k = _keys[slot];
-            if (k == key)
+            ref Slot slot = ref _slots[i];
+            if (slot.Count == 0)
             {
-                _counts[slot]++;
+                slot.Key = key;
+                slot.Edge = edge;
+                slot.Count = 1;
+                _touched[touched] = i;
+                if (++touched == _touched.Length)
+                    Grow(touched);
                 return touched;
             }
-            if (k == 0)
+            if (slot.Key == key && slot.Edge == edge)
             {
-                _keys[slot] = key;
-                _counts[slot] = 1;
-                _touched[touched] = slot;
-                return touched + 1;
+                slot.Count++;
+                return touched;
             }
-            slot = (slot + 1) & mask;
+            i = (i + 1) & mask;
         }
     }
 
-    /// <summary>At most 2n distinct keys: keep the table at most half full.</summary>
-    private void EnsureCapacity(int entries)
+    /// <summary>
+    /// The table is half full: twice the size, the keys so far moved over in the order they came
+    /// (the features come out in first-hit order whatever the table's size). Sized by the distinct
+    /// keys of a trace, not its length: a long trace (a loop) has few, and a table sized by the
+    /// longest trace of a campaign would make every later lookup a cache miss.
+    /// </summary>
+    private void Grow(int touched)
     {
-        int need = entries * 2;
-        if (need * 2 <= _keys.Length && need <= _touched.Length)
-            return;
-        int size = _keys.Length;
-        while (size < need * 2)
-            size *= 2;
-        _keys = new ulong[size];
-        _counts = new int[size];
-        _touched = new int[size / 2];
-        _features = new uint[size / 2];
+        var slots = _slots;
+        var order = _touched;
+        _slots = new Slot[slots.Length * 2];
+        _shift--;
+        _touched = new int[slots.Length];
+        _features = new uint[slots.Length];
+        int mask = _slots.Length - 1;
+        for (int t = 0; t < touched; t++)
+        {
+            ref Slot old = ref slots[order[t]];
+            int i = (int)((old.Key * 0x9E3779B97F4A7C15UL) >> _shift);
+            while (_slots[i].Count != 0)
+                i = (i + 1) & mask;
+            _slots[i] = old;
+            _touched[t] = i;
+        }
     }
 
     /// <summary>splitmix64's finalizer: spreads PCs (dense site ids) over all bits.</summary>

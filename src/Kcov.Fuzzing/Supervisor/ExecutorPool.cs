@@ -464,6 +464,21 @@ internal sealed class ExecutorPool : IDisposable
         }
     }
 
+    internal const string CallCountingDelay = "DOTNET_TC_CallCountingDelayMs";
+
+    /// <summary>
+    /// Tiered compilation starts counting calls only once no method was compiled for 100 ms, and a
+    /// campaign keeps compiling the target's methods as it reaches them: in a 100,000-run campaign on
+    /// Markdig, the fuzzer's loop and its mutators were still unoptimized Tier0 code at the end
+    /// (DOTNET_JitDisasmSummary). Counting at once makes the executor's hot code fast within its first
+    /// second (docs/fuzzing.md, "Executions per second"). A value the user set is kept.
+    /// </summary>
+    internal static void CountCallsAtOnce(IDictionary<string, string?> environment)
+    {
+        if (!environment.ContainsKey(CallCountingDelay) && !environment.ContainsKey("COMPlus_TC_CallCountingDelayMs"))
+            environment[CallCountingDelay] = "0";
+    }
+
     private ProcessStartInfo ExecutorStartInfo(int slot)
     {
         // `dotnet harness.dll ...` or an apphost: start the same thing with the same arguments.
@@ -483,6 +498,7 @@ internal sealed class ExecutorPool : IDisposable
         // Under `dotnet kcov run`, its startup hook traces the process it started; an executor is another
         // process, whose device and area are its own (see Reproducer.UnderKcovRun).
         info.Environment.Remove(Reproducer.KcovRunAreaFileVariable);
+        CountCallsAtOnce(info.Environment);
         if (_options.RssLimitMb > 0)
         {
             // The GC heap limit turns most runaway allocations into an OutOfMemoryException the
