@@ -8,7 +8,7 @@ namespace Kcov.Fuzzing.Corpus;
 /// so a slot packs the feature with the owner's length and a lookup reads one 8-byte word. A
 /// <c>Dictionary&lt;uint, InputInfo&gt;</c> read its buckets, its entries, the owner and the owner's
 /// array for the length: with a bitmap of seen features besides, the corpus cost more per execution
-/// than the traced target's run on Markdig (docs/fuzzing.md, "Where an execution's time goes").
+/// than the traced target's run on Markdig (docs/fuzzing.md, "Executions per second").
 /// Written by hand: no collection in the BCL stores a value beside its key in one word.
 /// </summary>
 internal sealed class FeatureOwners

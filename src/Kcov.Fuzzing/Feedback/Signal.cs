@@ -54,8 +54,9 @@ internal sealed class Signal
         // Trace.Pc drops an entry when the count would reach the size: a full area lost some.
         if (n >= area.Length - 1)
             Overflows++;
-        // Keys are counted raw and hashed into feature ids once per distinct key, at the end: most of
-        // a trace's PCs are repeats (loops, calls), and the hash costs more than the count.
+        // Keys are counted raw and hashed into feature ids once per distinct key, at the end: a trace's
+        // keys repeat (loops, calls; on Markdig about 1,450 distinct of 3,400), and the hash costs more
+        // than the count.
         int touched = 0;
         ulong prev = 0;
         foreach (ulong pc in area.Slice(1, (int)n))
