@@ -86,13 +86,24 @@ public class SignalTests
     public void FeaturesAreTheDefinitionsInFirstHitOrderWhateverTheTraceLength()
     {
         // Traces from 0 to 60,000 PCs, some with many repeats, through one Signal: its scratch table
-        // grows past its first size and is reused after, and must give exactly what the definition gives.
+        // grows past its first size, also in the middle of a trace, and is reused after, and must give
+        // exactly what the definition gives. PCs of three modules, and a few whose site index is past
+        // what Signal caches per module (those of module 0 are not an instrumenter's at all).
         var signal = new Signal();
         var random = new Random(7);
         foreach (int length in new[] { 0, 1, 5, 300, 3_000, 60_000, 20, 9_000, 2 })
         {
             ulong distinct = (ulong)Math.Max(2, length / 3);
-            var pcs = Enumerable.Range(0, length).Select(_ => 5UL << 32 | (ulong)random.NextInt64(1, (long)distinct + 1)).ToArray();
+            ulong Pc() => (ulong)random.Next(3) << 32 | (random.Next(20) == 0 ? 1UL << 30 : 0) | (ulong)random.NextInt64(1, (long)distinct + 1);
+            // Loops: a body of 1 to 6 blocks run 1 to 40 times, so edges repeat as they do in real traces.
+            var trace = new List<ulong>();
+            while (trace.Count < length)
+            {
+                var body = Enumerable.Range(0, random.Next(1, 7)).Select(_ => Pc()).ToArray();
+                for (int turns = random.Next(1, 41); turns > 0; turns--)
+                    trace.AddRange(body);
+            }
+            var pcs = trace.Take(length).ToArray();
             var area = new ulong[length + 1];
             area[0] = (ulong)length;
             pcs.CopyTo(area, 1);

@@ -41,6 +41,26 @@ internal sealed class Signal
     private int[] _touched = new int[1 << 11];
     private uint[] _features = new uint[1 << 11];
 
+    /// <summary>
+    /// What the trace being read already said about one PC: the slot of its key and of the edge from
+    /// the PC before it last time, valid while their epoch is the current one. A cache in front of the
+    /// slot table, which holds every key: a PC seen again after the slots moved is looked up there.
+    /// </summary>
+    private struct Site
+    {
+        public uint PcEpoch, EdgeEpoch;
+        public int PcSlot, EdgeSlot;
+        public ulong Prev;
+    }
+
+    /// <summary>
+    /// Sites cached per module (24 bytes each, at most 6 MiB a module): PCs past it (a module of more sites, or
+    /// PCs that are not an instrumenter's) go to the slot table only, which gives the same features.
+    /// </summary>
+    private const uint MaxSites = 1 << 18;
+    private readonly Dictionary<uint, Site[]> _sites = [];
+    private uint _epoch;
+
     /// <summary>Executions whose trace filled the area (entries were dropped); reported, never ignored.</summary>
     public long Overflows { get; private set; }
 
@@ -54,17 +74,45 @@ internal sealed class Signal
         // Trace.Pc drops an entry when the count would reach the size: a full area lost some.
         if (n >= area.Length - 1)
             Overflows++;
-        // Keys are counted raw and hashed into feature ids once per distinct key, at the end: a trace's
-        // keys repeat (loops, calls; on Markdig about 1,450 distinct of 3,400), and the hash costs more
-        // than the count.
+        NextEpoch();
+        // A trace's keys repeat (loops, calls: on Markdig 80% of them once inputs are a few hundred
+        // bytes), so the usual key is found through its PC's site (the PC is a module's id and a dense
+        // site index) with no hashing; keys are hashed into feature ids once per distinct key, at the end.
         int touched = 0;
         ulong prev = 0;
+        uint module = 0;
+        Site[] sites = [];
         foreach (ulong pc in area.Slice(1, (int)n))
         {
-            touched = Add(pc, edge: false, touched);
+            if ((uint)(pc >> 32) != module || (uint)pc >= (uint)sites.Length)
+                sites = SitesFor(pc, out module);
+            if ((uint)pc >= (uint)sites.Length)
+            {
+                // Not a site of a module: no cache.
+                Add(pc, edge: false, ref touched);
+                if (edges)
+                    Add(prev * 0x9E3779B97F4A7C15UL + pc, edge: true, ref touched);
+                prev = pc;
+                continue;
+            }
+            ref Site site = ref sites[(uint)pc];
+            if (site.PcEpoch != _epoch)
+            {
+                site.PcSlot = Add(pc, edge: false, ref touched);
+                site.PcEpoch = _epoch;
+            }
             if (!edges)
                 continue;
-            touched = Add(prev * 0x9E3779B97F4A7C15UL + pc, edge: true, touched);
+            if (site.EdgeEpoch == _epoch && site.Prev == prev)
+            {
+                _slots[site.EdgeSlot].Count++;
+            }
+            else
+            {
+                site.EdgeSlot = Add(prev * 0x9E3779B97F4A7C15UL + pc, edge: true, ref touched);
+                site.EdgeEpoch = _epoch;
+                site.Prev = prev;
+            }
             prev = pc;
         }
         var features = _features.AsSpan(0, touched);
@@ -78,6 +126,31 @@ internal sealed class Signal
             slot = default;
         }
         return features;
+    }
+
+    /// <summary>The sites of <paramref name="pc"/>'s module, grown to hold its index if that is below <see cref="MaxSites"/>.</summary>
+    private Site[] SitesFor(ulong pc, out uint module)
+    {
+        module = (uint)(pc >> 32);
+        if (!_sites.TryGetValue(module, out var sites))
+            sites = [];
+        uint index = (uint)pc;
+        if (index >= sites.Length && index < MaxSites)
+        {
+            Array.Resize(ref sites, (int)Math.Max(1024, System.Numerics.BitOperations.RoundUpToPowerOf2(index + 1)));
+            _sites[module] = sites;
+        }
+        return sites;
+    }
+
+    /// <summary>A new epoch: what the sites say about earlier traces, or about slots that moved, no longer holds.</summary>
+    private void NextEpoch()
+    {
+        if (++_epoch != 0)
+            return;
+        foreach (var sites in _sites.Values)
+            Array.Clear(sites);
+        _epoch = 1;
     }
 
     /// <summary>True for a feature that stands for a PC (block).</summary>
@@ -139,8 +212,9 @@ internal sealed class Signal
         _ => 7,
     };
 
+    /// <summary>Counts one hit of a key; returns its slot.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private int Add(ulong key, bool edge, int touched)
+    private int Add(ulong key, bool edge, ref int touched)
     {
         int mask = _slots.Length - 1;
         // Fibonacci hashing: the top bits of the product depend on every bit of the key.
@@ -155,13 +229,13 @@ internal sealed class Signal
                 slot.Count = 1;
                 _touched[touched] = i;
                 if (++touched == _touched.Length)
-                    Grow(touched);
-                return touched;
+                    return Grow(touched, i);
+                return i;
             }
             if (slot.Key == key && slot.Edge == edge)
             {
                 slot.Count++;
-                return touched;
+                return i;
             }
             i = (i + 1) & mask;
         }
@@ -169,11 +243,12 @@ internal sealed class Signal
 
     /// <summary>
     /// The table is half full: twice the size, the keys so far moved over in the order they came
-    /// (the features come out in first-hit order whatever the table's size). Sized by the distinct
+    /// (the features come out in first-hit order whatever the table's size); returns where
+    /// <paramref name="slotOf"/> went. Sized by the distinct
     /// keys of a trace, not its length: a long trace (a loop) has few, and a table sized by the
     /// longest trace of a campaign would make every later lookup a cache miss.
     /// </summary>
-    private void Grow(int touched)
+    private int Grow(int touched, int slotOf)
     {
         var slots = _slots;
         var order = _touched;
@@ -182,6 +257,7 @@ internal sealed class Signal
         _touched = new int[slots.Length];
         _features = new uint[slots.Length];
         int mask = _slots.Length - 1;
+        int moved = -1;
         for (int t = 0; t < touched; t++)
         {
             ref Slot old = ref slots[order[t]];
@@ -190,7 +266,12 @@ internal sealed class Signal
                 i = (i + 1) & mask;
             _slots[i] = old;
             _touched[t] = i;
+            if (order[t] == slotOf)
+                moved = i;
         }
+        // The sites' slots are the old table's.
+        NextEpoch();
+        return moved;
     }
 
     /// <summary>splitmix64's finalizer: spreads PCs (dense site ids) over all bits.</summary>
