@@ -470,8 +470,8 @@ internal sealed class ExecutorPool : IDisposable
     /// Tiered compilation starts counting calls only once no method was compiled for 100 ms, and a
     /// campaign keeps compiling the target's methods as it reaches them: in a 100,000-run campaign on
     /// Markdig, the fuzzer's loop and its mutators were still unoptimized Tier0 code at the end
-    /// (DOTNET_JitDisasmSummary). Counting at once makes the executor's hot code fast within its first
-    /// second (docs/fuzzing.md, "Executions per second"). A value the user set is kept.
+    /// (DOTNET_JitDisasmSummary). Counted from the start, they reached Tier1 in the same campaign
+    /// (docs/fuzzing.md, "Executions per second"). A value the user set is kept.
     /// </summary>
     internal static void CountCallsAtOnce(IDictionary<string, string?> environment)
     {
