@@ -7,16 +7,15 @@ namespace Kcov.Tests;
 /// another test through a reused xunit thread.</summary>
 internal static class Threads
 {
-    /// <summary>Runs <paramref name="body"/> on a new thread, waits for it to end, rethrows its exception.
-    /// <paramref name="maxStackSize"/> is the new thread's stack size, 0 for the runtime's default.</summary>
-    public static void RunOnFreshThread(Action body, int maxStackSize = 0)
+    /// <summary>Runs <paramref name="body"/> on a new thread, waits for it to end, rethrows its exception.</summary>
+    public static void RunOnFreshThread(Action body)
     {
         ExceptionDispatchInfo? failure = null;
         var thread = new Thread(() =>
         {
             try { body(); }
             catch (Exception e) { failure = ExceptionDispatchInfo.Capture(e); }
-        }, maxStackSize);
+        });
         thread.Start();
         thread.Join();
         failure?.Throw();
