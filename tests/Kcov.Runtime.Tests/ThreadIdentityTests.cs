@@ -15,8 +15,8 @@ public unsafe class ThreadIdentityTests
     // stack at least as large as it asks for but never one more than 4 times larger, and keeps at
     // most 40 MiB of free stacks, freeing the oldest first. Threads ask for 8 MiB by default here
     // (`ulimit -s`): none takes a stack of this size, none in the cache is large enough for the first
-    // thread (with 7 MiB it got a cached 8 MiB stack, which other tests' threads could then take, and
-    // did once in CI), and the newest free stack is the last to be freed.
+    // thread (with 7 MiB it got a cached 8 MiB stack, which other tests' threads could then take: the
+    // reuse below failed twice in CI), and the newest free stack is the last to be freed.
     private const int UnusualStackSize = 33 * 1024 * 1024 + 64 * 1024;
 
     [DllImport("libc", EntryPoint = "gettid")]
