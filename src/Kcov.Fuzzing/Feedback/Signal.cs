@@ -54,8 +54,8 @@ internal sealed class Signal
     }
 
     /// <summary>
-    /// Sites cached per module (24 bytes each, at most 6 MiB a module): PCs past it (a module of more sites, or
-    /// PCs that are not an instrumenter's) go to the slot table only, which gives the same features.
+    /// Sites cached per module (24 bytes each, at most 6 MiB a module): PCs past it (a module of more
+    /// sites, or PCs that are not an instrumenter's) go to the slot table only, which gives the same features.
     /// </summary>
     private const uint MaxSites = 1 << 18;
     private readonly Dictionary<uint, Site[]> _sites = [];
@@ -244,9 +244,8 @@ internal sealed class Signal
     /// <summary>
     /// The table is half full: twice the size, the keys so far moved over in the order they came
     /// (the features come out in first-hit order whatever the table's size); returns where
-    /// <paramref name="slotOf"/> went. Sized by the distinct
-    /// keys of a trace, not its length: a long trace (a loop) has few, and a table sized by the
-    /// longest trace of a campaign would make every later lookup a cache miss.
+    /// <paramref name="slotOf"/> went. The table follows the distinct keys of a trace, not its
+    /// length: a long trace (a loop) may have few.
     /// </summary>
     private int Grow(int touched, int slotOf)
     {
