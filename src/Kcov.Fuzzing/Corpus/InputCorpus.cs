@@ -15,6 +15,7 @@ internal sealed class InputCorpus
     private readonly FeatureOwners _owners = new();
     private int _largest;
 
+    /// <summary>The status lines' counts (ft, cov, edges); whether a feature was seen is the owners' table's to say.</summary>
     public FeatureSet Seen { get; } = new();
 
     public int Count => _inputs.Count;

@@ -16,8 +16,6 @@ internal sealed class FeatureSet
     /// <summary>Distinct edges seen, whatever their hit counts (the edge features without their buckets).</summary>
     public int EdgeCount { get; private set; }
 
-    public bool Contains(uint feature) => (_bits[feature >> 6] & (1UL << (int)(feature & 63))) != 0;
-
     /// <summary>Adds a feature; true if it was new.</summary>
     public bool Add(uint feature)
     {
