@@ -52,7 +52,7 @@ step "5. -minimize_crash=1: shrink the crash, keeping its signature"
 
 step "6. Block coverage of the corpus the fuzzer built (dotnet kcov report --corpus: each input once, no trace on disk)"
 kcov report --corpus "$out/fuzz/corpus" --format summary -- "$out/fuzz/app/Kcov.Samples.dll" nested 2>&1 | sed "s|$root/||g" |
-  awk '/^ covered .* (type|method)$/ { exit } { print }'
+  awk '/^ covered .* (type|method)$/ { done = 1 } !done { print }'
 
 echo
 echo "Outputs: $out (instrumented programs, PC maps, corpus, crash and minimized input)."
